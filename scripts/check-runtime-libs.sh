@@ -27,38 +27,44 @@ declare -A allowed=()
 for p in "${BASE_PACKAGES[@]}"; do allowed[$p]=base; done
 while read -r line; do
   line=${line%%#*}
-  line=$(echo "$line" | tr -d '[:space:]')
+  line=${line//[[:space:]]/}
   [ -n "$line" ] && allowed[$line]=listed
 done <"$list"
 
-# Prints the package(s) owning a file, one per line. Debian 12 merged /lib into /usr/lib, but the
-# dpkg database records whichever path the package shipped, so try both spellings of both the
-# path ldd printed and its resolved target.
-owner_of() {
-  local f=$1 real cand out
-  real=$(readlink -f "$f")
-  for cand in "$f" "$real" "/usr$f" "/usr$real" "${f#/usr}" "${real#/usr}"; do
-    [ -n "$cand" ] || continue
-    if out=$(dpkg -S "$cand" 2>/dev/null | grep -v '^diversion by'); then
-      [ -n "$out" ] || continue
-      # "libfoo1:amd64, libbar:amd64: /path" -> libfoo1 libbar
-      echo "$out" | head -n 1 | sed 's/: \/.*$//' | tr ',' '\n' | sed 's/:.*$//; s/^ *//; s/ *$//'
-      return 0
-    fi
-  done
-  return 1
+# Debian 12 merged /lib into /usr/lib, but the dpkg database records whichever path the package
+# shipped, so a library is looked up under both spellings of both the path ldd printed and its
+# resolved target. Plain bash string work and one `dpkg -S` per binary: a fork costs much more
+# than the rest on a busy machine.
+candidates() {  # LIB REALPATH -> sets cands
+  cands=("$1" "$2" "/usr$1" "/usr$2" "${1#/usr}" "${2#/usr}")
+}
+declare -A owners=()  # path -> "pkg1 pkg2"
+lookup_owners() {
+  local line path pkgs p out
+  # Lines look like "libfoo1:amd64, libbar:amd64: /path"; diversions and misses are skipped.
+  while IFS= read -r line; do
+    [[ $line == diversion* || $line != *": /"* ]] && continue
+    path=${line##*: }
+    IFS=',' read -ra pkgs <<<"${line%: /*}"
+    out=""
+    for p in "${pkgs[@]}"; do
+      p=${p//[[:space:]]/}
+      out+="${p%%:*} "
+    done
+    owners[$path]=$out
+  done < <(dpkg -S "$@" 2>/dev/null || true)
 }
 
 status=0
 declare -A used=()
 for bin in "$@"; do
-  if [ ! -x "$bin" ]; then
+  if [ ! -x "$bin" ] || [ -d "$bin" ]; then
     echo "check-runtime-libs: $bin: not an executable file" >&2
     status=1
     continue
   fi
   if ! out=$(ldd "$bin" 2>&1); then
-    if echo "$out" | grep -q 'not a dynamic executable'; then
+    if grep -q 'not a dynamic executable' <<<"$out"; then
       echo "check-runtime-libs: $bin is static: nothing to check"
       continue
     fi
@@ -66,18 +72,32 @@ for bin in "$@"; do
     status=1
     continue
   fi
-  if missing=$(echo "$out" | grep 'not found'); then
+  if missing=$(grep 'not found' <<<"$out"); then
     echo "check-runtime-libs: $bin: libraries not found on this machine:" >&2
     echo "$missing" >&2
     status=1
   fi
   # Lines look like "libz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x...)" or, for the loader,
   # "/lib64/ld-linux-x86-64.so.2 (0x...)"; linux-vdso has no file.
-  libs=$(echo "$out" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
-  n=0
-  for lib in $libs; do
-    n=$((n + 1))
-    if ! pkgs=$(owner_of "$lib"); then
+  mapfile -t libs < <(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$out" | sort -u)
+  ((${#libs[@]})) || continue
+  mapfile -t reals < <(readlink -f "${libs[@]}")
+  declare -A want=()
+  for i in "${!libs[@]}"; do
+    candidates "${libs[$i]}" "${reals[$i]}"
+    for c in "${cands[@]}"; do [ -n "$c" ] && want[$c]=1; done
+  done
+  lookup_owners "${!want[@]}"
+  unset want
+
+  for i in "${!libs[@]}"; do
+    lib=${libs[$i]}
+    pkgs=""
+    candidates "$lib" "${reals[$i]}"
+    for c in "${cands[@]}"; do
+      if [ -n "${owners[$c]:-}" ]; then pkgs=${owners[$c]}; break; fi
+    done
+    if [ -z "$pkgs" ]; then
       echo "check-runtime-libs: $bin: $lib belongs to no Debian package (it would be missing from the image)" >&2
       status=1
       continue
@@ -90,7 +110,7 @@ for bin in "$@"; do
       fi
     done
   done
-  echo "check-runtime-libs: $bin: $n shared libraries checked"
+  echo "check-runtime-libs: $bin: ${#libs[@]} shared libraries checked"
 done
 
 # An unneeded package only makes the image bigger: say so, but do not fail.
