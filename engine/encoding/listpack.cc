@@ -1,5 +1,6 @@
 #include "engine/encoding/listpack.h"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -164,8 +165,8 @@ absl::StatusOr<uint32_t> Validate(std::string_view lp) {
     return absl::DataLossError(StrCat("listpack of ", lp.size(), " bytes is too short"));
   }
   if (TotalBytes(lp) != lp.size()) {
-    return absl::DataLossError(StrCat("listpack header says ", TotalBytes(lp),
-                                            " bytes, blob has ", lp.size()));
+    return absl::DataLossError(
+        StrCat("listpack header says ", TotalBytes(lp), " bytes, blob has ", lp.size()));
   }
   if (static_cast<uint8_t>(lp.back()) != kEnd) {
     return absl::DataLossError("listpack does not end with 0xFF");
@@ -346,6 +347,146 @@ std::string Builder::Finish() && {
   std::memcpy(buf_.data(), &total, 4);
   std::memcpy(buf_.data() + 4, &count, 2);
   return std::move(buf_);
+}
+
+char* NewEmpty() {
+  char* lp = static_cast<char*>(std::malloc(kHeaderSize + 1));
+  if (lp == nullptr) std::abort();
+  uint32_t total = kHeaderSize + 1;
+  uint16_t count = 0;
+  std::memcpy(lp, &total, 4);
+  std::memcpy(lp + 4, &count, 2);
+  lp[kHeaderSize] = static_cast<char>(kEnd);
+  return lp;
+}
+
+char* CopyOf(std::string_view lp) {
+  char* p = static_cast<char*>(std::malloc(lp.size()));
+  if (p == nullptr) std::abort();
+  std::memcpy(p, lp.data(), lp.size());
+  return p;
+}
+
+size_t EntryAt(std::string_view lp, size_t offset, Entry* entry) {
+  size_t len = 0;
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(lp.data()) + offset;
+  if (!DecodeAt(p, lp.size() - offset, entry, &len)) return lp.size() - 1;
+  return offset + len + BacklenSize(len);
+}
+
+size_t PrevOffset(std::string_view lp, size_t offset) {
+  if (offset <= kHeaderSize) return 0;
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(lp.data());
+  uint64_t len = 0;
+  size_t bl = ReadBacklen(base + kHeaderSize, base + offset, &len);
+  if (bl == 0 || len + bl > offset - kHeaderSize) return 0;
+  return offset - bl - static_cast<size_t>(len);
+}
+
+size_t LastOffset(std::string_view lp) { return PrevOffset(lp, lp.size() - 1); }
+
+uint32_t Length(std::string_view lp) {
+  uint32_t c = HeaderCount(lp);
+  if (c != kUnknownCount) return c;
+  uint32_t n = 0;
+  Reader r(lp);
+  Entry e;
+  while (r.Next(&e)) ++n;
+  return n;
+}
+
+size_t Seek(std::string_view lp, int64_t index) {
+  if (index >= 0) {
+    size_t off = kHeaderSize;
+    Entry e;
+    while (!AtEnd(lp, off)) {
+      if (index-- == 0) return off;
+      off = EntryAt(lp, off, &e);
+    }
+    return 0;
+  }
+  size_t off = lp.size() - 1;
+  while (index < 0) {
+    off = PrevOffset(lp, off);
+    if (off == 0) return 0;
+    ++index;
+  }
+  return off;
+}
+
+bool EntryEquals(const Entry& e, std::string_view s) {
+  if (!e.is_int) return e.sval == s;
+  int64_t v;
+  return StringToInt64Strict(s, &v) && v == e.ival;
+}
+
+char* Splice(char* lp, size_t offset, size_t remove_bytes, uint32_t remove_count,
+             std::string_view encoded, uint32_t add_count) {
+  size_t total = TotalBytes(std::string_view(lp, kHeaderSize));
+  uint32_t count = HeaderCount(std::string_view(lp, kHeaderSize));
+  size_t new_total = total - remove_bytes + encoded.size();
+  size_t tail = total - offset - remove_bytes;
+  if (encoded.size() > remove_bytes) {
+    lp = static_cast<char*>(std::realloc(lp, new_total));
+    if (lp == nullptr) std::abort();
+    std::memmove(lp + offset + encoded.size(), lp + offset + remove_bytes, tail);
+  } else if (encoded.size() < remove_bytes) {
+    std::memmove(lp + offset + encoded.size(), lp + offset + remove_bytes, tail);
+    char* shrunk = static_cast<char*>(std::realloc(lp, new_total));
+    if (shrunk != nullptr) lp = shrunk;
+  }
+  if (!encoded.empty()) std::memcpy(lp + offset, encoded.data(), encoded.size());
+  uint32_t t32 = static_cast<uint32_t>(new_total);
+  std::memcpy(lp, &t32, 4);
+  if (count != kUnknownCount) {
+    uint64_t c = static_cast<uint64_t>(count) - remove_count + add_count;
+    uint16_t c16 = c >= kUnknownCount ? kUnknownCount : static_cast<uint16_t>(c);
+    std::memcpy(lp + 4, &c16, 2);
+  } else {
+    // Unknown count: recount when it may have become representable again.
+    uint32_t n = 0;
+    Reader r(std::string_view(lp, new_total));
+    Entry e;
+    while (r.Next(&e)) ++n;
+    uint16_t c16 = n >= kUnknownCount ? kUnknownCount : static_cast<uint16_t>(n);
+    std::memcpy(lp + 4, &c16, 2);
+  }
+  return lp;
+}
+
+char* Append(char* lp, std::string_view s) {
+  std::string enc;
+  AppendEncoded(&enc, s);
+  return Splice(lp, TotalBytes(std::string_view(lp, kHeaderSize)) - 1, 0, 0, enc, 1);
+}
+
+char* Prepend(char* lp, std::string_view s) { return InsertAt(lp, kHeaderSize, s); }
+
+char* InsertAt(char* lp, size_t offset, std::string_view s) {
+  std::string enc;
+  AppendEncoded(&enc, s);
+  return Splice(lp, offset, 0, 0, enc, 1);
+}
+
+char* DeleteAt(char* lp, size_t offset, uint32_t count) {
+  std::string_view v = View(lp);
+  size_t end = offset;
+  uint32_t n = 0;
+  Entry e;
+  while (n < count && !AtEnd(v, end)) {
+    end = EntryAt(v, end, &e);
+    ++n;
+  }
+  return Splice(lp, offset, end - offset, n, {}, 0);
+}
+
+char* ReplaceAt(char* lp, size_t offset, std::string_view s) {
+  std::string_view v = View(lp);
+  Entry e;
+  size_t end = EntryAt(v, offset, &e);
+  std::string enc;
+  AppendEncoded(&enc, s);
+  return Splice(lp, offset, end - offset, 1, enc, 1);
 }
 
 }  // namespace redlink::engine::listpack

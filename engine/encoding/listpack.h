@@ -80,4 +80,45 @@ class Builder {
   uint32_t count_ = 0;
 };
 
+// ---- Random access and editing ------------------------------------------------------------
+// The keyspace keeps listpacks as malloc'd blocks of exactly TotalBytes(lp) bytes ("owned
+// listpacks"); these functions read any listpack and edit owned ones. Offsets are byte offsets
+// of an entry's first byte; kHeaderSize is the first entry, and an offset whose byte is kEnd is
+// the end.
+
+// A malloc'd empty listpack, and a malloc'd copy of `lp`. Free with std::free.
+char* NewEmpty();
+char* CopyOf(std::string_view lp);
+// The whole listpack of an owned block.
+inline std::string_view View(const char* lp) { return std::string_view(lp, TotalBytes(lp)); }
+
+// Decodes the entry at `offset`; returns the offset of the next entry (or of the terminator).
+size_t EntryAt(std::string_view lp, size_t offset, Entry* entry);
+// Offset of the entry before the one at `offset` (offset may be the terminator's); 0 if none.
+size_t PrevOffset(std::string_view lp, size_t offset);
+// Offset of the last entry, 0 if empty.
+size_t LastOffset(std::string_view lp);
+inline bool AtEnd(std::string_view lp, size_t offset) {
+  return offset >= lp.size() || static_cast<uint8_t>(lp[offset]) == kEnd;
+}
+// Offset of entry `index` (negative: from the end, -1 = last); 0 if out of range.
+size_t Seek(std::string_view lp, int64_t index);
+// Number of entries (the header count, or a walk when it is 65535).
+uint32_t Length(std::string_view lp);
+// True if the entry equals `s` as Redis compares them (integers by their decimal text).
+bool EntryEquals(const Entry& e, std::string_view s);
+
+// Replaces `remove_bytes` bytes at `offset` (`remove_count` whole entries) with `encoded`
+// (`add_count` entries produced by AppendEncoded*), fixing the header. Returns the listpack,
+// which may have moved (realloc); the old pointer is invalid.
+char* Splice(char* lp, size_t offset, size_t remove_bytes, uint32_t remove_count,
+             std::string_view encoded, uint32_t add_count);
+// Convenience wrappers over Splice.
+char* Append(char* lp, std::string_view s);
+char* Prepend(char* lp, std::string_view s);
+char* InsertAt(char* lp, size_t offset, std::string_view s);
+// Deletes `count` entries starting at `offset`.
+char* DeleteAt(char* lp, size_t offset, uint32_t count);
+char* ReplaceAt(char* lp, size_t offset, std::string_view s);
+
 }  // namespace redlink::engine::listpack

@@ -1,72 +1,214 @@
-// Placeholder until the keyspace lands: an always-empty keyspace.
+// The key space core: databases, accounting, the write API.
 #include "engine/keyspace/keyspace.h"
+
+#include <algorithm>
+#include <atomic>
+
+#include "engine/keyspace/keyspace_impl.h"
 
 namespace redlink::engine {
 
-class KeyspaceImpl {};
-class KeyspaceLoader::State {};
+uint64_t FastRandom() {
+  // xorshift64*, seeded per thread from its address and a counter.
+  static std::atomic<uint64_t> seq{0x9E3779B97F4A7C15ULL};
+  thread_local uint64_t s = 0;
+  if (s == 0) {
+    s = reinterpret_cast<uintptr_t>(&s) ^ seq.fetch_add(0x9E3779B97F4A7C15ULL) ^
+        0x2545F4914F6CDD1DULL;
+    if (s == 0) s = 1;
+  }
+  s ^= s >> 12;
+  s ^= s << 25;
+  s ^= s >> 27;
+  return s * 0x2545F4914F6CDD1DULL;
+}
 
-Keyspace::Keyspace() : impl_(std::make_unique<KeyspaceImpl>()) {}
-Keyspace::~Keyspace() = default;
-uint64_t Keyspace::KeyCount(int) const { return 0; }
-uint64_t Keyspace::ExpiresCount(int) const { return 0; }
-int Keyspace::num_dbs() const { return 16; }
-uint64_t Keyspace::DatasetBytes() const { return 0; }
-void Keyspace::Clear() {}
+KeyEntry* Db::FindLive(std::string_view key, int64_t now_ms) {
+  KeyEntry* e = table_.Find(key);
+  if (e == nullptr) return nullptr;
+  int64_t exp = obj::Expire(e);
+  if (exp != obj::kNoExpire && now_ms > exp) return nullptr;  // Redis: now > when
+  return e;
+}
 
-KeyspaceLoader::KeyspaceLoader(Keyspace* target) : target_(target) {}
-KeyspaceLoader::~KeyspaceLoader() = default;
-absl::Status KeyspaceLoader::OnHeader(int) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::OnAux(std::string_view, std::string_view) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::OnSelectDb(uint64_t) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::OnResizeDb(uint64_t, uint64_t) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::OnFunction(std::string_view) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::OnEnd() { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::OnString(std::string_view, const rdb::KeyMeta&, std::string_view) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::BeginList(std::string_view, const rdb::KeyMeta&, uint64_t) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::ListElement(std::string_view) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::EndList() { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::BeginSet(std::string_view, const rdb::KeyMeta&, uint64_t) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::SetMember(std::string_view) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::EndSet() { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::BeginZset(std::string_view, const rdb::KeyMeta&, uint64_t) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::ZsetMember(std::string_view, double) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::EndZset() { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::BeginHash(std::string_view, const rdb::KeyMeta&, uint64_t) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::HashField(std::string_view, std::string_view, int64_t) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::EndHash() { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::BeginStream(std::string_view, const rdb::KeyMeta&) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::StreamEntry(rdb::StreamId, std::span<const std::string_view>) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::StreamInfo(const rdb::StreamMeta&) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::StreamGroup(const rdb::StreamGroupMeta&) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::StreamGroupPending(const rdb::StreamPendingEntry&) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::StreamConsumer(const rdb::StreamConsumerMeta&) {
-  return absl::OkStatus();
-}
-absl::Status KeyspaceLoader::StreamConsumerPending(rdb::StreamId) { return absl::OkStatus(); }
-absl::Status KeyspaceLoader::EndStream() { return absl::OkStatus(); }
+Keyspace::Keyspace() : impl_(std::make_unique<KeyspaceImpl>()) { impl_->dbs.resize(16); }
 
-CommandOutcome ExecuteReadCommand(Keyspace&, CommandContext&, std::span<const std::string_view>,
-                                  ReplyWriter&) {
-  return CommandOutcome::kUnknown;
+Keyspace::~Keyspace() { Clear(); }
+
+uint64_t Keyspace::KeyCount(int db) const {
+  const Db* d = FindDb(db);
+  return d == nullptr ? 0 : d->size();
 }
+
+uint64_t Keyspace::ExpiresCount(int db) const {
+  const Db* d = FindDb(db);
+  return d == nullptr ? 0 : d->expires();
+}
+
+int Keyspace::num_dbs() const { return static_cast<int>(impl_->dbs.size()); }
+
+uint64_t Keyspace::DatasetBytes() const {
+  uint64_t b = impl_->bytes;
+  for (const Db& d : impl_->dbs) b += d.TableBytes();
+  return b;
+}
+
+void Keyspace::Clear() {
+  for (size_t i = 0; i < impl_->dbs.size(); ++i) FlushDb(static_cast<int>(i));
+  impl_->dbs.resize(16);
+  impl_->functions.clear();
+  impl_->bytes = 0;
+  impl_->rdb_version = 0;
+}
+
+Db& Keyspace::db(int index) {
+  if (static_cast<size_t>(index) >= impl_->dbs.size()) impl_->dbs.resize(index + 1);
+  return impl_->dbs[index];
+}
+
+Db* Keyspace::FindDb(int index) {
+  if (index < 0 || static_cast<size_t>(index) >= impl_->dbs.size()) return nullptr;
+  return &impl_->dbs[index];
+}
+
+const Db* Keyspace::FindDb(int index) const {
+  if (index < 0 || static_cast<size_t>(index) >= impl_->dbs.size()) return nullptr;
+  return &impl_->dbs[index];
+}
+
+void Keyspace::Add(int index, KeyEntry* e) {
+  Db& d = db(index);
+  d.table_.Insert(e);
+  if (obj::HasExpire(e)) ++d.expires_;
+  impl_->bytes += obj::Bytes(e);
+}
+
+void Keyspace::Put(int index, KeyEntry* e) {
+  Db& d = db(index);
+  KeyEntry* old = d.table_.Find(obj::Key(e));
+  if (old != nullptr) {
+    Relink(index, old, e, true);
+    return;
+  }
+  Add(index, e);
+}
+
+bool Keyspace::Delete(int index, std::string_view key) {
+  KeyEntry* e = Detach(index, key);
+  if (e == nullptr) return false;
+  obj::Free(e);
+  return true;
+}
+
+KeyEntry* Keyspace::Detach(int index, std::string_view key) {
+  Db* d = FindDb(index);
+  if (d == nullptr) return nullptr;
+  KeyEntry* e = d->table_.Unlink(key);
+  if (e == nullptr) return nullptr;
+  if (obj::HasExpire(e)) --d->expires_;
+  impl_->bytes -= obj::Bytes(e);
+  return e;
+}
+
+void Keyspace::Relink(int index, KeyEntry* e, KeyEntry* replacement, bool free_old) {
+  Db& d = db(index);
+  d.table_.Replace(e, replacement);
+  if (obj::HasExpire(e)) --d.expires_;
+  if (obj::HasExpire(replacement)) ++d.expires_;
+  impl_->bytes -= obj::Bytes(e);
+  impl_->bytes += obj::Bytes(replacement);
+  if (free_old) obj::Free(e);
+}
+
+KeyEntry* Keyspace::SetExpire(int index, KeyEntry* e, int64_t expire_ms) {
+  Db& d = db(index);
+  bool had = obj::HasExpire(e);
+  size_t before = obj::Bytes(e);
+  // SetExpire may move the block: unlink first by key, relink the result.
+  d.table_.Unlink(obj::Key(e));
+  KeyEntry* n = obj::SetExpire(e, expire_ms);
+  d.table_.Insert(n);
+  if (had) --d.expires_;
+  if (obj::HasExpire(n)) ++d.expires_;
+  impl_->bytes += obj::Bytes(n) - before;
+  return n;
+}
+
+KeyEntry* Keyspace::SetString(int index, KeyEntry* e, std::string_view value) {
+  KeyEntry* n = obj::NewString(obj::Key(e), value, obj::Expire(e));
+  Relink(index, e, n, true);
+  return n;
+}
+
+KeyEntry* Keyspace::MakeRawString(int index, KeyEntry* e, size_t min_capacity) {
+  if (obj::Enc(e) == Encoding::kRaw) {
+    size_t t = BeginEdit(e);
+    obj::RawReserve(e, min_capacity);
+    EndEdit(e, t);
+    return e;
+  }
+  char buf[24];
+  std::string_view v = obj::StringValue(e, buf);
+  KeyEntry* n = obj::NewRawString(obj::Key(e), v, obj::Expire(e));
+  obj::RawReserve(n, min_capacity);
+  Relink(index, e, n, true);
+  return n;
+}
+
+void Keyspace::EndEdit(const KeyEntry* e, size_t token) {
+  impl_->bytes += obj::Bytes(e);
+  impl_->bytes -= token;
+}
+
+void Keyspace::AdjustBytes(int64_t delta) { impl_->bytes += static_cast<uint64_t>(delta); }
+
+void Keyspace::FlushDb(int index) {
+  Db* d = FindDb(index);
+  if (d == nullptr) return;
+  uint64_t freed = 0;
+  d->table_.Clear([&](KeyEntry* e) {
+    freed += obj::Bytes(e);
+    obj::Free(e);
+  });
+  d->expires_ = 0;
+  impl_->bytes -= freed;
+}
+
+void Keyspace::SwapDb(int a, int b) {
+  db(std::max(a, b));
+  std::swap(impl_->dbs[a], impl_->dbs[b]);
+}
+
+void Keyspace::Reserve(int index, uint64_t keys) { db(index).table_.Reserve(keys); }
+
+const std::vector<FunctionLibrary>& Keyspace::functions() const { return impl_->functions; }
+
+absl::Status Keyspace::AddFunctionLibrary(FunctionLibrary lib, bool replace) {
+  for (FunctionLibrary& l : impl_->functions) {
+    if (l.name == lib.name) {
+      if (!replace) return absl::AlreadyExistsError("Library '" + lib.name + "' already exists");
+      l = std::move(lib);
+      return absl::OkStatus();
+    }
+  }
+  impl_->functions.push_back(std::move(lib));
+  return absl::OkStatus();
+}
+
+bool Keyspace::DeleteFunctionLibrary(std::string_view name) {
+  auto& v = impl_->functions;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it->name == name) {
+      v.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void Keyspace::ClearFunctions() { impl_->functions.clear(); }
+
+int Keyspace::rdb_version() const { return impl_->rdb_version; }
+void Keyspace::set_rdb_version(int v) { impl_->rdb_version = v; }
 
 }  // namespace redlink::engine

@@ -1,0 +1,19 @@
+#pragma once
+// Internal state of a Keyspace (shared by keyspace.cc, the loader and the commands).
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/keyspace/keyspace.h"
+
+namespace redlink::engine {
+
+class KeyspaceImpl {
+ public:
+  std::vector<Db> dbs;
+  uint64_t bytes = 0;  // sum of obj::Bytes over all entries
+  std::vector<FunctionLibrary> functions;
+  int rdb_version = 0;
+};
+
+}  // namespace redlink::engine
