@@ -66,7 +66,9 @@ Engine::Engine(EngineOptions options) : options_(std::move(options)) {
   env_.resolver = resolver_.get();
   env_.observer = this;
   env_.max_bulk_len = options_.max_bulk_len;
-  env_.dispose = [r = reclaimer_.get()](std::unique_ptr<Keyspace> ks) { r->Dispose(std::move(ks)); };
+  env_.dispose = [r = reclaimer_.get()](std::unique_ptr<Keyspace> ks) {
+    r->Dispose(std::move(ks));
+  };
 }
 
 Engine::~Engine() { Stop(); }
@@ -128,9 +130,9 @@ void Engine::CreateLink(LinkSpec spec, StatusCallback done) {
       return;
     }
     if (static_cast<int>(links_.size()) >= options_.max_links) {
-      done(absl::ResourceExhaustedError(
-          StrCat("this process already has the most links it accepts (--max_links=",
-                 options_.max_links, ")")));
+      done(absl::ResourceExhaustedError(StrCat(
+          "this process already has the most links it accepts (--max_links=", options_.max_links,
+          ")")));
       return;
     }
     slot = std::make_shared<LinkSlot>();
@@ -142,15 +144,16 @@ void Engine::CreateLink(LinkSpec spec, StatusCallback done) {
   EventLoop* loop = slot->loop;
   LoopContext* ctx = contexts_[loop->index()].get();
   auto shared_done = std::make_shared<StatusCallback>(std::move(done));
-  absl::Status posted = loop->Post([this, ctx, slot, spec = std::move(spec), shared_done]() mutable {
-    std::string id = spec.id;
-    auto link = std::make_unique<ReplicaLink>(ctx->loop, std::move(spec), slot, &env_);
-    ReplicaLink* raw = link.get();
-    ctx->links[id] = std::move(link);
-    if (resp_server_) resp_server_->OnLinkCreated(ctx->loop->index(), raw);
-    raw->Start();
-    (*shared_done)(slot->status.load());
-  });
+  absl::Status posted =
+      loop->Post([this, ctx, slot, spec = std::move(spec), shared_done]() mutable {
+        std::string id = spec.id;
+        auto link = std::make_unique<ReplicaLink>(ctx->loop, std::move(spec), slot, &env_);
+        ReplicaLink* raw = link.get();
+        ctx->links[id] = std::move(link);
+        if (resp_server_) resp_server_->OnLinkCreated(ctx->loop->index(), raw);
+        raw->Start();
+        (*shared_done)(slot->status.load());
+      });
   if (!posted.ok()) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -245,7 +248,8 @@ void Engine::SetLinkAuth(const std::string& id, std::string username, std::strin
   auto cb = Share(std::move(done));
   OnLink(
       id,
-      [cb, username = std::move(username), password = std::move(password)](ReplicaLink* link) mutable {
+      [cb, username = std::move(username),
+       password = std::move(password)](ReplicaLink* link) mutable {
         link->SetAuth(std::move(username), std::move(password));
         cb(link->status());
       },

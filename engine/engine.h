@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/common/string_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/common/string_map.h"
 #include "engine/engine_types.h"
 #include "engine/io/loop_pool.h"
 #include "engine/io/resolver.h"

@@ -42,8 +42,8 @@ enum class UnsupportedCommandPolicy { kFail = 0, kSkip = 1 };
 struct LinkOptions {
   bool drop_before_load = false;
   UnsupportedCommandPolicy unsupported_commands = UnsupportedCommandPolicy::kFail;
-  int repl_timeout_seconds = 60;       // Redis repl-timeout
-  int handshake_timeout_seconds = 5;   // each handshake reply (CONFIG_REPL_SYNCIO_TIMEOUT)
+  int repl_timeout_seconds = 60;      // Redis repl-timeout
+  int handshake_timeout_seconds = 5;  // each handshake reply (CONFIG_REPL_SYNCIO_TIMEOUT)
   int connect_timeout_seconds = 5;
 };
 
@@ -90,7 +90,7 @@ struct LinkStatus {
 
   std::string master_replid;
   std::string master_replid2;
-  int64_t repl_offset = -1;          // applied offset (what we ACK); -1 before the first sync
+  int64_t repl_offset = -1;  // applied offset (what we ACK); -1 before the first sync
   int64_t second_repl_offset = -1;
   uint64_t full_syncs = 0;
   uint64_t partial_syncs = 0;

@@ -2,20 +2,19 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/ascii.h"
-#include "engine/common/strings.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "engine/common/strings.h"
 
 namespace redlink {
 namespace {
@@ -171,25 +170,35 @@ class LogWriter {
 
 void SetLogFormat(LogFormat format) { g_format.store(format); }
 void SetMinLogLevel(LogLevel level) { g_min_level.store(static_cast<int>(level)); }
-LogLevel MinLogLevel() { return static_cast<LogLevel>(g_min_level.load(std::memory_order_relaxed)); }
+LogLevel MinLogLevel() {
+  return static_cast<LogLevel>(g_min_level.load(std::memory_order_relaxed));
+}
 uint64_t LogLinesDropped() { return g_dropped.load(); }
 void FlushLogs() { LogWriter::Get().Flush(); }
 
 bool ParseLogLevel(std::string_view text, LogLevel* level) {
   std::string t = absl::AsciiStrToLower(std::string(text));
-  if (t == "debug") *level = LogLevel::kDebug;
-  else if (t == "info") *level = LogLevel::kInfo;
-  else if (t == "warning" || t == "warn") *level = LogLevel::kWarning;
-  else if (t == "error") *level = LogLevel::kError;
-  else return false;
+  if (t == "debug")
+    *level = LogLevel::kDebug;
+  else if (t == "info")
+    *level = LogLevel::kInfo;
+  else if (t == "warning" || t == "warn")
+    *level = LogLevel::kWarning;
+  else if (t == "error")
+    *level = LogLevel::kError;
+  else
+    return false;
   return true;
 }
 
 bool ParseLogFormat(std::string_view text, LogFormat* format) {
   std::string t = absl::AsciiStrToLower(std::string(text));
-  if (t == "text") *format = LogFormat::kText;
-  else if (t == "json") *format = LogFormat::kJson;
-  else return false;
+  if (t == "text")
+    *format = LogFormat::kText;
+  else if (t == "json")
+    *format = LogFormat::kJson;
+  else
+    return false;
   return true;
 }
 

@@ -60,23 +60,24 @@ struct LogVoidify {
 #define RL_LOG_ENABLED(level) (::redlink::LogLevel::k##level >= ::redlink::MinLogLevel())
 
 // LOG(Info) << "text";   LINK_LOG(Warning, link_id) << "text";
-#define LOG(level)                    \
-  !RL_LOG_ENABLED(level) ? (void)0    \
-                         : ::redlink::LogVoidify() & \
-                               ::redlink::LogMessage(::redlink::LogLevel::k##level, __FILE__, __LINE__).stream()
+#define LOG(level)                \
+  !RL_LOG_ENABLED(level)          \
+      ? (void)0                   \
+      : ::redlink::LogVoidify() & \
+            ::redlink::LogMessage(::redlink::LogLevel::k##level, __FILE__, __LINE__).stream()
 
-#define LINK_LOG(level, link_id)                                                              \
-  !RL_LOG_ENABLED(level) ? (void)0                                                            \
-                         : ::redlink::LogVoidify() &                                          \
-                               ::redlink::LogMessage(::redlink::LogLevel::k##level, __FILE__, \
-                                                     __LINE__)                                \
-                                   .Field("link", link_id)                                    \
-                                   .stream()
+#define LINK_LOG(level, link_id)                                                     \
+  !RL_LOG_ENABLED(level)                                                             \
+      ? (void)0                                                                      \
+      : ::redlink::LogVoidify() &                                                    \
+            ::redlink::LogMessage(::redlink::LogLevel::k##level, __FILE__, __LINE__) \
+                .Field("link", link_id)                                              \
+                .stream()
 
 // For true invariants only, never for data from the network.
-#define CHECK(cond)                                                                          \
-  (cond) ? (void)0                                                                           \
-         : ::redlink::LogVoidify() &                                                         \
+#define CHECK(cond)                                                                            \
+  (cond) ? (void)0                                                                             \
+         : ::redlink::LogVoidify() &                                                           \
                ::redlink::LogMessage(::redlink::LogLevel::kFatal, __FILE__, __LINE__).stream() \
                    << "Check failed: " #cond " "
 

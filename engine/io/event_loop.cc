@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "engine/common/strings.h"
 #include "engine/common/log.h"
+#include "engine/common/strings.h"
 
 namespace redlink::engine {
 namespace {
@@ -53,8 +53,7 @@ absl::Status EventLoop::Post(Task task) {
     if (posted_.size() >= task_queue_capacity_) {
       stats_.posts_rejected.fetch_add(1, std::memory_order_relaxed);
       return absl::ResourceExhaustedError(
-          StrCat("event loop ", index_, " task queue is full (", task_queue_capacity_,
-                       " tasks)"));
+          StrCat("event loop ", index_, " task queue is full (", task_queue_capacity_, " tasks)"));
     }
     posted_.push_back(std::move(task));
   }

@@ -34,12 +34,12 @@ class IoHandler {
 
 // Figures a loop publishes for metrics; read from any thread.
 struct LoopStats {
-  std::atomic<uint64_t> tasks_run{0};      // posted tasks, deferred tasks and timers run
-  std::atomic<uint64_t> io_events{0};      // fd events dispatched
-  std::atomic<uint64_t> busy_ns{0};        // time spent outside epoll_wait
-  std::atomic<int64_t> links{0};           // links pinned to this loop
-  std::atomic<int64_t> clients{0};         // RESP read-endpoint clients served here
-  std::atomic<uint64_t> posts_rejected{0}; // Post() calls refused because the queue was full
+  std::atomic<uint64_t> tasks_run{0};       // posted tasks, deferred tasks and timers run
+  std::atomic<uint64_t> io_events{0};       // fd events dispatched
+  std::atomic<uint64_t> busy_ns{0};         // time spent outside epoll_wait
+  std::atomic<int64_t> links{0};            // links pinned to this loop
+  std::atomic<int64_t> clients{0};          // RESP read-endpoint clients served here
+  std::atomic<uint64_t> posts_rejected{0};  // Post() calls refused because the queue was full
 };
 
 class EventLoop {

@@ -11,7 +11,8 @@ namespace redlink::engine {
 
 class LoopPool {
  public:
-  explicit LoopPool(int num_loops, size_t task_queue_capacity = EventLoop::kDefaultTaskQueueCapacity);
+  explicit LoopPool(int num_loops,
+                    size_t task_queue_capacity = EventLoop::kDefaultTaskQueueCapacity);
   ~LoopPool();  // Stops and joins.
 
   void Start();

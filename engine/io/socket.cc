@@ -36,24 +36,22 @@ absl::Status SplitHostPort(std::string_view hostport, std::string* host, int* po
     auto close = hostport.find(']');
     if (close == std::string_view::npos || close + 1 >= hostport.size() ||
         hostport[close + 1] != ':') {
-      return absl::InvalidArgumentError(StrCat("bad address '", hostport,
-                                                     "': expected [ipv6]:port"));
+      return absl::InvalidArgumentError(
+          StrCat("bad address '", hostport, "': expected [ipv6]:port"));
     }
     h = hostport.substr(1, close - 1);
     p = hostport.substr(close + 2);
   } else {
     auto colon = hostport.rfind(':');
     if (colon == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          StrCat("bad address '", hostport, "': expected host:port"));
+      return absl::InvalidArgumentError(StrCat("bad address '", hostport, "': expected host:port"));
     }
     h = hostport.substr(0, colon);
     p = hostport.substr(colon + 1);
   }
   int value;
   if (!SimpleAtoi(p, &value) || value < 0 || value > 65535) {
-    return absl::InvalidArgumentError(
-        StrCat("bad port in '", hostport, "': must be 0..65535"));
+    return absl::InvalidArgumentError(StrCat("bad port in '", hostport, "': must be 0..65535"));
   }
   *host = std::string(h);
   *port = value;
@@ -91,8 +89,7 @@ absl::StatusOr<SocketAddress> ResolveBlocking(const std::string& host, int port)
   std::string service = StrCat(port);
   int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res);
   if (rc != 0) {
-    return absl::UnavailableError(
-        StrCat("cannot resolve '", host, "': ", gai_strerror(rc)));
+    return absl::UnavailableError(StrCat("cannot resolve '", host, "': ", gai_strerror(rc)));
   }
   SocketAddress out;
   // Prefer IPv4 when both are offered (what most Redis deployments listen on).
@@ -119,8 +116,7 @@ absl::StatusOr<int> StartConnect(const SocketAddress& address) {
       errno != EINPROGRESS) {
     int err = errno;
     close(fd);
-    return absl::UnavailableError(
-        StrCat("connect to ", address.ToString(), ": ", strerror(err)));
+    return absl::UnavailableError(StrCat("connect to ", address.ToString(), ": ", strerror(err)));
   }
   return fd;
 }

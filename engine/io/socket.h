@@ -32,7 +32,8 @@ absl::StatusOr<int> StartConnect(const SocketAddress& address);
 absl::Status SocketError(int fd);
 
 // A non-blocking listening socket with SO_REUSEADDR (and SO_REUSEPORT when `reuse_port`).
-absl::StatusOr<int> ListenTcp(std::string_view hostport, bool reuse_port = false, int backlog = 511);
+absl::StatusOr<int> ListenTcp(std::string_view hostport, bool reuse_port = false,
+                              int backlog = 511);
 // The port a socket is bound to.
 int LocalPort(int fd);
 

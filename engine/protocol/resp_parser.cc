@@ -94,8 +94,8 @@ RespParser::Step RespParser::ReadLength(std::string_view data, size_t* pos, int6
   Step s = ReadLine(data, pos, &line);
   if (s != Step::kOk) return s;
   if (!ParseInt64(line, len) || *len < -1) {
-    error_ = absl::InvalidArgumentError(StrCat("Protocol error: invalid ", what,
-                                                     " length '", line.substr(0, 32), "'"));
+    error_ = absl::InvalidArgumentError(
+        StrCat("Protocol error: invalid ", what, " length '", line.substr(0, 32), "'"));
     return Step::kError;
   }
   return Step::kOk;
@@ -183,9 +183,9 @@ RespParser::Step RespParser::ParseValue(std::string_view data, size_t* pos, Resp
           return Step::kOk;
         }
         if (static_cast<uint64_t>(len) > limits_.max_bulk_len) {
-          error_ = absl::InvalidArgumentError(
-              StrCat("Protocol error: bulk length ", len, " exceeds the limit of ",
-                           limits_.max_bulk_len, " bytes"));
+          error_ = absl::InvalidArgumentError(StrCat("Protocol error: bulk length ", len,
+                                                     " exceeds the limit of ", limits_.max_bulk_len,
+                                                     " bytes"));
           return Step::kError;
         }
         size_t end = p + static_cast<size_t>(len);
@@ -239,12 +239,14 @@ RespParser::Step RespParser::ParseValue(std::string_view data, size_t* pos, Resp
         }
         int64_t count = len;
         if (type == '%' || type == '|') {
-          if (count > limits_.max_array_len / 2) count = limits_.max_array_len + 1;
-          else count *= 2;
+          if (count > limits_.max_array_len / 2)
+            count = limits_.max_array_len + 1;
+          else
+            count *= 2;
         }
         if (count > limits_.max_array_len) {
-          error_ = absl::InvalidArgumentError(StrCat(
-              "Protocol error: aggregate of ", len, " elements exceeds the limit"));
+          error_ = absl::InvalidArgumentError(
+              StrCat("Protocol error: aggregate of ", len, " elements exceeds the limit"));
           return Step::kError;
         }
         if (type == '|') {
@@ -308,7 +310,8 @@ ParseResult RespParser::ParseCommand(std::string_view data, std::vector<std::str
   if (data[0] != '*') {
     // Inline command (or an empty line, which Redis skips).
     std::string_view line;
-    const void* nl = std::memchr(data.data(), '\n', std::min(data.size(), limits_.max_inline_len + 2));
+    const void* nl =
+        std::memchr(data.data(), '\n', std::min(data.size(), limits_.max_inline_len + 2));
     if (nl == nullptr) {
       if (data.size() > limits_.max_inline_len) {
         return Fail(absl::InvalidArgumentError("Protocol error: too big inline request"));
@@ -322,8 +325,8 @@ ParseResult RespParser::ParseCommand(std::string_view data, std::vector<std::str
       return Fail(absl::InvalidArgumentError("Protocol error: too big inline request"));
     }
     if (!line.empty() && !allow_inline) {
-      return Fail(absl::InvalidArgumentError(StrCat(
-          "Protocol error: expected '*', got '", Printable(data[0]), "' (inline protocol)")));
+      return Fail(absl::InvalidArgumentError(StrCat("Protocol error: expected '*', got '",
+                                                    Printable(data[0]), "' (inline protocol)")));
     }
     if (!SplitInlineArgs(line, args, &inline_storage_)) {
       return Fail(absl::InvalidArgumentError("Protocol error: unbalanced quotes in request"));
@@ -363,9 +366,9 @@ ParseResult RespParser::ParseCommand(std::string_view data, std::vector<std::str
     }
     if (len < 0) return Fail(absl::InvalidArgumentError("Protocol error: invalid bulk length"));
     if (static_cast<uint64_t>(len) > limits_.max_bulk_len) {
-      return Fail(absl::InvalidArgumentError(
-          StrCat("Protocol error: bulk length ", len, " exceeds the limit of ",
-                       limits_.max_bulk_len, " bytes")));
+      return Fail(absl::InvalidArgumentError(StrCat("Protocol error: bulk length ", len,
+                                                    " exceeds the limit of ", limits_.max_bulk_len,
+                                                    " bytes")));
     }
     size_t end = pos + static_cast<size_t>(len);
     if (data.size() < end + 2) return NeedMore(end + 2);
@@ -406,12 +409,24 @@ bool SplitInlineArgs(std::string_view line, std::vector<std::string_view>* args,
           ++i;
           char c;
           switch (line[i]) {
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'a': c = '\a'; break;
-            default: c = line[i]; break;
+            case 'n':
+              c = '\n';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'b':
+              c = '\b';
+              break;
+            case 'a':
+              c = '\a';
+              break;
+            default:
+              c = line[i];
+              break;
           }
           cur.push_back(c);
         } else if (line[i] == '"') {

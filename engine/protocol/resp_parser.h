@@ -56,10 +56,10 @@ struct RespValue {
 };
 
 struct RespLimits {
-  uint64_t max_bulk_len = 512ull * 1024 * 1024;  // Redis proto-max-bulk-len
-  size_t max_inline_len = 64 * 1024;             // Redis PROTO_INLINE_MAX_SIZE: any line
+  uint64_t max_bulk_len = 512ull * 1024 * 1024;    // Redis proto-max-bulk-len
+  size_t max_inline_len = 64 * 1024;               // Redis PROTO_INLINE_MAX_SIZE: any line
   int64_t max_array_len = (int64_t{1} << 31) - 1;  // elements of one aggregate
-  int max_depth = 32;                            // nesting of aggregates (replies only)
+  int max_depth = 32;                              // nesting of aggregates (replies only)
 };
 
 enum class ParseResult { kOk, kNeedMore, kError };
@@ -94,8 +94,8 @@ class RespParser {
 
   RespLimits limits_;
   absl::Status error_;
-  size_t need_ = 0;         // the current frame needs at least this many bytes
-  size_t need_hint_ = 0;    // set by the inner steps when they run out
+  size_t need_ = 0;                          // the current frame needs at least this many bytes
+  size_t need_hint_ = 0;                     // set by the inner steps when they run out
   std::vector<std::string> inline_storage_;  // unescaped inline arguments
 };
 

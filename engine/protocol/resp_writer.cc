@@ -109,8 +109,12 @@ void ReplyWriter::MapHeader(size_t pairs) {
   }
 }
 
-void ReplyWriter::SetHeader(size_t n) { AppendLen(out_, protocol_ >= 3 ? '~' : '*', static_cast<int64_t>(n)); }
+void ReplyWriter::SetHeader(size_t n) {
+  AppendLen(out_, protocol_ >= 3 ? '~' : '*', static_cast<int64_t>(n));
+}
 
-void ReplyWriter::PushHeader(size_t n) { AppendLen(out_, protocol_ >= 3 ? '>' : '*', static_cast<int64_t>(n)); }
+void ReplyWriter::PushHeader(size_t n) {
+  AppendLen(out_, protocol_ >= 3 ? '>' : '*', static_cast<int64_t>(n));
+}
 
 }  // namespace redlink::engine

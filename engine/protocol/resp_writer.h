@@ -28,19 +28,19 @@ class ReplyWriter {
   int protocol() const { return protocol_; }
   std::string* out() { return out_; }
 
-  void Simple(std::string_view s);         // +s
-  void Error(std::string_view s);          // -s (s must carry its own prefix, e.g. "ERR ...")
-  void Integer(int64_t v);                 // :v
-  void Bulk(std::string_view s);           // $len s
-  void Null();                             // $-1 / _
-  void NullArray();                        // *-1 / _
-  void Double(double v);                   // bulk / ,
-  void Boolean(bool v);                    // :1 / #t
+  void Simple(std::string_view s);  // +s
+  void Error(std::string_view s);   // -s (s must carry its own prefix, e.g. "ERR ...")
+  void Integer(int64_t v);          // :v
+  void Bulk(std::string_view s);    // $len s
+  void Null();                      // $-1 / _
+  void NullArray();                 // *-1 / _
+  void Double(double v);            // bulk / ,
+  void Boolean(bool v);             // :1 / #t
   void Verbatim(std::string_view s, std::string_view format = "txt");
-  void ArrayHeader(size_t n);              // *n
-  void MapHeader(size_t pairs);            // %n / *2n
-  void SetHeader(size_t n);                // ~n / *n
-  void PushHeader(size_t n);               // >n / *n
+  void ArrayHeader(size_t n);    // *n
+  void MapHeader(size_t pairs);  // %n / *2n
+  void SetHeader(size_t n);      // ~n / *n
+  void PushHeader(size_t n);     // >n / *n
   void Ok() { Simple("OK"); }
 
  private:

@@ -21,9 +21,9 @@ class PubSubSink {
 };
 
 struct ApplyContext {
-  int db = 0;                      // the stream's selected database (SELECT changes it)
-  int64_t now_ms = 0;              // wall clock (for relative forms a master never sends)
-  PubSubSink* pubsub = nullptr;    // may be null
+  int db = 0;                    // the stream's selected database (SELECT changes it)
+  int64_t now_ms = 0;            // wall clock (for relative forms a master never sends)
+  PubSubSink* pubsub = nullptr;  // may be null
 };
 
 // Applies one command (args[0] is its name, any case). Returns:

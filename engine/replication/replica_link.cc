@@ -13,10 +13,10 @@
 namespace redlink::engine {
 namespace {
 
-constexpr size_t kReadChunk = 256 * 1024;      // bytes read per readiness event (R5)
+constexpr size_t kReadChunk = 256 * 1024;  // bytes read per readiness event (R5)
 constexpr size_t kMinReadRoom = 16 * 1024;
 constexpr int kMaxBackoffSeconds = 30;
-constexpr size_t kMaxPreambleLine = 1024;      // Redis reads the $ line into 1024 bytes
+constexpr size_t kMaxPreambleLine = 1024;  // Redis reads the $ line into 1024 bytes
 const std::string kZeroReplid(40, '0');
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -128,8 +128,7 @@ void ReplicaLink::TransitionTo(LinkPhase next) {
   LinkState after = PublicState(next);
   if (before != after || old == LinkPhase::kIdle) {
     phase_since_ = absl::Now();
-    LINK_LOG(Info, spec_.id) << "state " << LinkStateName(before) << " -> "
-                             << LinkStateName(after);
+    LINK_LOG(Info, spec_.id) << "state " << LinkStateName(before) << " -> " << LinkStateName(after);
     Publish(true);
   } else {
     MarkDirty();
@@ -198,8 +197,8 @@ void ReplicaLink::ScheduleRetry() {
   double base = std::min<double>(kMaxBackoffSeconds, 1 << std::min(backoff_attempt_ - 1, 10));
   double delay = base * absl::Uniform<double>(rng_, 0.5, 1.0);
   TransitionTo(LinkPhase::kBackoff);
-  retry_timer_ = loop_->RunAfter(
-      std::chrono::microseconds(static_cast<int64_t>(delay * 1e6)), [this] {
+  retry_timer_ =
+      loop_->RunAfter(std::chrono::microseconds(static_cast<int64_t>(delay * 1e6)), [this] {
         retry_timer_ = 0;
         Connect();
       });
@@ -221,15 +220,15 @@ void ReplicaLink::Connect() {
   uint64_t generation = connection_generation_;
   std::weak_ptr<bool> alive = alive_;
   // Resolved again at every attempt: a restarted Kubernetes pod has a new address.
-  env_->resolver->Resolve(spec_.host, spec_.port, loop_,
-                          [this, alive, generation](absl::StatusOr<SocketAddress> address) {
-                            auto a = alive.lock();
-                            if (!a || !*a || generation != connection_generation_ ||
-                                phase_ != LinkPhase::kResolving) {
-                              return;
-                            }
-                            OnResolved(std::move(address));
-                          });
+  env_->resolver->Resolve(
+      spec_.host, spec_.port, loop_,
+      [this, alive, generation](absl::StatusOr<SocketAddress> address) {
+        auto a = alive.lock();
+        if (!a || !*a || generation != connection_generation_ || phase_ != LinkPhase::kResolving) {
+          return;
+        }
+        OnResolved(std::move(address));
+      });
 }
 
 void ReplicaLink::OnResolved(absl::StatusOr<SocketAddress> address) {
@@ -263,8 +262,7 @@ void ReplicaLink::OnConnected() {
   TransitionTo(LinkPhase::kAwaitPong);
   Send("*1\r\n$4\r\nPING\r\n");
   UpdateInterest();
-  ArmPhaseTimer(spec_.options.handshake_timeout_seconds, ErrorStep::kPing,
-                "no reply to PING");
+  ArmPhaseTimer(spec_.options.handshake_timeout_seconds, ErrorStep::kPing, "no reply to PING");
 }
 
 void ReplicaLink::SendHandshake() {
@@ -358,9 +356,8 @@ void ReplicaLink::OnIo(uint32_t events) {
 
 void ReplicaLink::ReadAvailable() {
   if (!input_.Reserve(kMinReadRoom, kReadChunk)) {
-    Fail(StepForPhase(phase_),
-         StrCat("protocol error: a command from the master exceeds ", input_.max_capacity(),
-                " buffered bytes"));
+    Fail(StepForPhase(phase_), StrCat("protocol error: a command from the master exceeds ",
+                                      input_.max_capacity(), " buffered bytes"));
     return;
   }
   size_t n = 0;
@@ -439,7 +436,8 @@ bool ReplicaLink::ProcessHandshakeReply() {
     case ParseResult::kNeedMore:
       return false;
     case ParseResult::kError:
-      Fail(StepForPhase(phase_), StrCat("bad reply from master: ", reply_parser_.error().message()));
+      Fail(StepForPhase(phase_),
+           StrCat("bad reply from master: ", reply_parser_.error().message()));
       return false;
     case ParseResult::kOk:
       break;
@@ -529,8 +527,8 @@ bool ReplicaLink::ProcessPsyncReply(const std::string& line) {
       replid2_ = replid_;
       second_offset_ = offset_ + 1;
       replid_ = std::string(id);
-      LINK_LOG(Info, spec_.id) << "master replid changed to " << replid_ << " (replid2 "
-                               << replid2_ << " up to " << second_offset_ << ")";
+      LINK_LOG(Info, spec_.id) << "master replid changed to " << replid_ << " (replid2 " << replid2_
+                               << " up to " << second_offset_ << ")";
     }
     ++partial_syncs_;
     backoff_attempt_ = 0;
@@ -560,8 +558,8 @@ bool ReplicaLink::ProcessRdbPreamble() {
     return false;
   }
   if (!StartsWith(line, "$")) {
-    Fail(ErrorStep::kTransfer, StrCat("bad protocol from master: expected '$', got '",
-                                      line.substr(0, 64), "'"));
+    Fail(ErrorStep::kTransfer,
+         StrCat("bad protocol from master: expected '$', got '", line.substr(0, 64), "'"));
     return false;
   }
   if (StartsWith(line, "$EOF:")) {
@@ -630,8 +628,8 @@ bool ReplicaLink::ProcessRdbPayload() {
   }
   if (!eof_mode_) {
     if (rdb_received_ != rdb_expected_) {
-      Fail(ErrorStep::kTransfer, StrCat("RDB ended after ", rdb_received_, " of ", rdb_expected_,
-                                        " announced bytes"));
+      Fail(ErrorStep::kTransfer,
+           StrCat("RDB ended after ", rdb_received_, " of ", rdb_expected_, " announced bytes"));
       return false;
     }
   } else {
@@ -663,11 +661,10 @@ void ReplicaLink::OnFullSyncLoaded() {
   has_dataset_ = true;
   ++full_syncs_;
   backoff_attempt_ = 0;
-  last_full_sync_seconds_ =
-      std::chrono::duration<double>(loop_->now() - transfer_started_).count();
+  last_full_sync_seconds_ = std::chrono::duration<double>(loop_->now() - transfer_started_).count();
   LINK_LOG(Info, spec_.id) << "full sync done: " << rdb_received_ << " bytes in "
-                           << last_full_sync_seconds_ << " s, dataset "
-                           << keyspace_->DatasetBytes() << " bytes";
+                           << last_full_sync_seconds_ << " s, dataset " << keyspace_->DatasetBytes()
+                           << " bytes";
   rdb_received_ = rdb_expected_ = 0;
   // A diskless master holds the stream until this first ACK (protocol doc §4.4).
   SendAck();
@@ -689,8 +686,8 @@ bool ReplicaLink::ProcessStream() {
                                                 /*allow_inline=*/true);
     if (r == ParseResult::kNeedMore) break;
     if (r == ParseResult::kError) {
-      Fail(ErrorStep::kStream, StrCat("protocol error in the stream at offset ", offset_ + 1,
-                                      ": ", stream_parser_.error().message()));
+      Fail(ErrorStep::kStream, StrCat("protocol error in the stream at offset ", offset_ + 1, ": ",
+                                      stream_parser_.error().message()));
       return false;
     }
     applied_any = true;
@@ -706,8 +703,10 @@ bool ReplicaLink::ProcessStream() {
 bool ReplicaLink::ApplyStreamCommand(std::span<const std::string_view> args, size_t bytes) {
   if (args.empty()) {
     // A bare newline in the stream: skipped, but its byte counts (as on a real replica).
-    if (!in_multi_) offset_ += static_cast<int64_t>(bytes);
-    else multi_bytes_ += bytes;
+    if (!in_multi_)
+      offset_ += static_cast<int64_t>(bytes);
+    else
+      multi_bytes_ += bytes;
     return true;
   }
   std::string_view name = args[0];
@@ -888,8 +887,8 @@ void ReplicaLink::UpdateInterest() {
 
 void ReplicaLink::Cron() {
   cron_timer_ = loop_->RunAfter(std::chrono::seconds(1), [this] { Cron(); });
-  bool connected_for_stream = fd_ >= 0 && has_dataset_ &&
-                              (phase_ == LinkPhase::kStreaming || phase_ == LinkPhase::kPaused);
+  bool connected_for_stream =
+      fd_ >= 0 && has_dataset_ && (phase_ == LinkPhase::kStreaming || phase_ == LinkPhase::kPaused);
   // ACK every second: while streaming, while paused (the frozen offset keeps our place), and
   // from +FULLRESYNC on through the whole transfer, so the master never times us out while a
   // large RDB loads.
@@ -901,8 +900,7 @@ void ReplicaLink::Cron() {
                          phase_ == LinkPhase::kLoadingRdb || phase_ == LinkPhase::kStreaming;
   int timeout = spec_.options.repl_timeout_seconds > 0 ? spec_.options.repl_timeout_seconds : 60;
   if (silence_checked && loop_->now() - last_io_ > std::chrono::seconds(timeout)) {
-    Fail(StepForPhase(phase_),
-         StrCat("no data from master for ", timeout, " s (repl-timeout)"));
+    Fail(StepForPhase(phase_), StrCat("no data from master for ", timeout, " s (repl-timeout)"));
   }
 }
 
@@ -919,8 +917,7 @@ void ReplicaLink::SetAuth(std::string username, std::string password) {
   spec_.password = std::move(password);
   LINK_LOG(Info, spec_.id) << "credentials updated (username "
                            << (spec_.username.empty() ? "<default>" : spec_.username)
-                           << ", password " << (spec_.password.empty() ? "cleared" : "set")
-                           << ")";
+                           << ", password " << (spec_.password.empty() ? "cleared" : "set") << ")";
   Publish(false);
   // A link waiting after an error retries at once with the new credentials.
   if (phase_ == LinkPhase::kBackoff) RetryNow();

@@ -12,9 +12,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "engine/common/string_map.h"
 #include "engine/common/glob.h"
 #include "engine/common/log.h"
+#include "engine/common/string_map.h"
 #include "engine/common/strings.h"
 #include "engine/engine.h"
 #include "engine/io/io_buffer.h"
@@ -29,10 +29,10 @@ namespace redlink::engine {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-constexpr size_t kMaxQueryBuffer = 1ull << 30;       // Redis client-query-buffer-limit
-constexpr size_t kPauseReadingAbove = 1 << 20;       // stop reading while this much is unsent
+constexpr size_t kMaxQueryBuffer = 1ull << 30;  // Redis client-query-buffer-limit
+constexpr size_t kPauseReadingAbove = 1 << 20;  // stop reading while this much is unsent
 constexpr int kMaxAcceptsPerEvent = 64;
-constexpr const char* kCompatVersion = "7.0.15";     // the Redis whose replies we reproduce
+constexpr const char* kCompatVersion = "7.0.15";  // the Redis whose replies we reproduce
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -44,21 +44,113 @@ std::string Lower(std::string_view s) {
 
 // Commands that change data: a replica answers them with -READONLY.
 const absl::flat_hash_set<std::string>& WriteCommands() {
-  static const auto* set = new absl::flat_hash_set<std::string>{
-      "set", "setnx", "setex", "psetex", "append", "del", "unlink", "incr", "decr", "incrby",
-      "decrby", "incrbyfloat", "getset", "getdel", "getex", "mset", "msetnx", "setrange",
-      "setbit", "bitfield", "bitop", "expire", "pexpire", "expireat", "pexpireat", "persist",
-      "rename", "renamenx", "move", "copy", "restore", "restore-asking", "migrate", "sort",
-      "swapdb", "flushall", "flushdb", "lpush", "rpush", "lpushx", "rpushx", "linsert", "lset",
-      "lrem", "ltrim", "lpop", "rpop", "rpoplpush", "lmove", "blpop", "brpop", "brpoplpush",
-      "blmove", "lmpop", "blmpop", "sadd", "srem", "smove", "spop", "sinterstore",
-      "sunionstore", "sdiffstore", "zadd", "zincrby", "zrem", "zremrangebyscore",
-      "zremrangebyrank", "zremrangebylex", "zunionstore", "zinterstore", "zdiffstore",
-      "zrangestore", "zpopmin", "zpopmax", "bzpopmin", "bzpopmax", "zmpop", "bzmpop", "hset",
-      "hsetnx", "hmset", "hdel", "hincrby", "hincrbyfloat", "hexpire", "hpexpire", "hexpireat",
-      "hpexpireat", "hpersist", "pfadd", "pfmerge", "pfdebug", "geoadd", "georadius",
-      "georadiusbymember", "geosearchstore", "xadd", "xdel", "xtrim", "xsetid", "xgroup",
-      "xack", "xclaim", "xautoclaim", "xreadgroup", "function", "spublish"};
+  static const auto* set = new absl::flat_hash_set<std::string>{"set",
+                                                                "setnx",
+                                                                "setex",
+                                                                "psetex",
+                                                                "append",
+                                                                "del",
+                                                                "unlink",
+                                                                "incr",
+                                                                "decr",
+                                                                "incrby",
+                                                                "decrby",
+                                                                "incrbyfloat",
+                                                                "getset",
+                                                                "getdel",
+                                                                "getex",
+                                                                "mset",
+                                                                "msetnx",
+                                                                "setrange",
+                                                                "setbit",
+                                                                "bitfield",
+                                                                "bitop",
+                                                                "expire",
+                                                                "pexpire",
+                                                                "expireat",
+                                                                "pexpireat",
+                                                                "persist",
+                                                                "rename",
+                                                                "renamenx",
+                                                                "move",
+                                                                "copy",
+                                                                "restore",
+                                                                "restore-asking",
+                                                                "migrate",
+                                                                "sort",
+                                                                "swapdb",
+                                                                "flushall",
+                                                                "flushdb",
+                                                                "lpush",
+                                                                "rpush",
+                                                                "lpushx",
+                                                                "rpushx",
+                                                                "linsert",
+                                                                "lset",
+                                                                "lrem",
+                                                                "ltrim",
+                                                                "lpop",
+                                                                "rpop",
+                                                                "rpoplpush",
+                                                                "lmove",
+                                                                "blpop",
+                                                                "brpop",
+                                                                "brpoplpush",
+                                                                "blmove",
+                                                                "lmpop",
+                                                                "blmpop",
+                                                                "sadd",
+                                                                "srem",
+                                                                "smove",
+                                                                "spop",
+                                                                "sinterstore",
+                                                                "sunionstore",
+                                                                "sdiffstore",
+                                                                "zadd",
+                                                                "zincrby",
+                                                                "zrem",
+                                                                "zremrangebyscore",
+                                                                "zremrangebyrank",
+                                                                "zremrangebylex",
+                                                                "zunionstore",
+                                                                "zinterstore",
+                                                                "zdiffstore",
+                                                                "zrangestore",
+                                                                "zpopmin",
+                                                                "zpopmax",
+                                                                "bzpopmin",
+                                                                "bzpopmax",
+                                                                "zmpop",
+                                                                "bzmpop",
+                                                                "hset",
+                                                                "hsetnx",
+                                                                "hmset",
+                                                                "hdel",
+                                                                "hincrby",
+                                                                "hincrbyfloat",
+                                                                "hexpire",
+                                                                "hpexpire",
+                                                                "hexpireat",
+                                                                "hpexpireat",
+                                                                "hpersist",
+                                                                "pfadd",
+                                                                "pfmerge",
+                                                                "pfdebug",
+                                                                "geoadd",
+                                                                "georadius",
+                                                                "georadiusbymember",
+                                                                "geosearchstore",
+                                                                "xadd",
+                                                                "xdel",
+                                                                "xtrim",
+                                                                "xsetid",
+                                                                "xgroup",
+                                                                "xack",
+                                                                "xclaim",
+                                                                "xautoclaim",
+                                                                "xreadgroup",
+                                                                "function",
+                                                                "spublish"};
   return *set;
 }
 
@@ -502,7 +594,10 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     }
     if (auth) return ExecuteAuth(user, pass, true, protocol, setname);
     if (link_id_.empty()) {
-      reply_.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+      reply_.Error(
+          "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+          "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+          "RESP protocol version at the same time");
       return true;
     }
     ctx_.protocol = protocol;
@@ -666,7 +761,10 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
       name_ = std::string(args[2]);
       reply_.Ok();
     } else if (sub == "getname" && argc == 2) {
-      if (name_.empty()) reply_.Null(); else reply_.Bulk(name_);
+      if (name_.empty())
+        reply_.Null();
+      else
+        reply_.Bulk(name_);
     } else if (sub == "id" && argc == 2) {
       reply_.Integer(static_cast<int64_t>(id_));
     } else if (sub == "setinfo" || sub == "no-evict" || sub == "no-touch") {
@@ -758,17 +856,18 @@ bool RespServer::Client::ExecuteAuth(std::string_view user, std::string_view pas
   fd_ = -1;  // ownership of the socket moves with the task
   std::unique_ptr<Client> self = state_->Detach(this);
   RespServer* server = server_;
-  absl::Status posted = target->Post([server, target, fd, carry = std::move(carry), hello_reply]() mutable {
-    LoopState* ls = server->states_[target->index()].get();
-    Client* c = ls->Adopt(fd, std::move(carry));
-    if (c->closing_) return;
-    if (hello_reply) {
-      c->ReplyHello();
-    } else {
-      c->reply_.Ok();
-    }
-    c->Flush();
-  });
+  absl::Status posted =
+      target->Post([server, target, fd, carry = std::move(carry), hello_reply]() mutable {
+        LoopState* ls = server->states_[target->index()].get();
+        Client* c = ls->Adopt(fd, std::move(carry));
+        if (c->closing_) return;
+        if (hello_reply) {
+          c->ReplyHello();
+        } else {
+          c->reply_.Ok();
+        }
+        c->Flush();
+      });
   if (!posted.ok()) CloseFd(fd);
   // `self` (this) is destroyed when this function returns to ProcessInput, which returns at once.
   loop_->Defer([s = std::shared_ptr<Client>(std::move(self))] {});
@@ -815,18 +914,15 @@ void RespServer::Client::Info(std::span<const std::string_view> args, ReplicaLin
   }
   if (want("memory")) {
     uint64_t used = link->keyspace().DatasetBytes();
-    StrAppend(&out, "# Memory\r\nused_memory:", used, "\r\nused_memory_dataset:", used,
-              "\r\n\r\n");
+    StrAppend(&out, "# Memory\r\nused_memory:", used, "\r\nused_memory_dataset:", used, "\r\n\r\n");
   }
   if (want("replication")) {
     LinkPhase phase = link->phase();
-    bool up = phase == LinkPhase::kStreaming ||
-              (phase == LinkPhase::kPaused && link->connected());
+    bool up = phase == LinkPhase::kStreaming || (phase == LinkPhase::kPaused && link->connected());
     bool syncing = phase == LinkPhase::kAwaitRdbPreamble || phase == LinkPhase::kLoadingRdb;
     int64_t offset = link->repl_offset() < 0 ? 0 : link->repl_offset();
     StrAppend(&out, "# Replication\r\nrole:slave\r\nmaster_host:", link->spec().host,
-              "\r\nmaster_port:", link->spec().port,
-              "\r\nmaster_link_status:", up ? "up" : "down",
+              "\r\nmaster_port:", link->spec().port, "\r\nmaster_link_status:", up ? "up" : "down",
               "\r\nmaster_last_io_seconds_ago:", link->last_io_seconds_ago(),
               "\r\nmaster_sync_in_progress:", syncing ? 1 : 0);
     if (syncing && st) {
@@ -858,8 +954,7 @@ void RespServer::Client::Info(std::span<const std::string_view> args, ReplicaLin
     for (int db = 0; db < ks.num_dbs(); ++db) {
       uint64_t keys = ks.KeyCount(db);
       if (keys == 0) continue;
-      StrAppend(&out, "db", db, ":keys=", keys, ",expires=", ks.ExpiresCount(db),
-                ",avg_ttl=0\r\n");
+      StrAppend(&out, "db", db, ":keys=", keys, ",expires=", ks.ExpiresCount(db), ",avg_ttl=0\r\n");
     }
     out.append("\r\n");
   }
@@ -970,8 +1065,8 @@ absl::Status RespServer::Bind(std::string_view addr) {
                                   ":", port_ ? port_ : port);
     auto fd = ListenTcp(hostport, /*reuse_port=*/true);
     if (!fd.ok()) {
-      return absl::UnavailableError(StrCat("RESP endpoint --resp_addr=", addr, ": ",
-                                           fd.status().message()));
+      return absl::UnavailableError(
+          StrCat("RESP endpoint --resp_addr=", addr, ": ", fd.status().message()));
     }
     if (port_ == 0) port_ = LocalPort(*fd);
     listen_fds_.push_back(*fd);

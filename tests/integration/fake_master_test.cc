@@ -2,12 +2,13 @@
 // with a clear error, without a crash or memory growth, and without disturbing the other links
 // on the same loop.
 
+#include "tests/testing/fake_master.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "tests/testing/fake_master.h"
 #include "tests/testing/redlinkd_process.h"
 
 namespace redlink::testing {
@@ -97,9 +98,9 @@ TEST_F(FakeMasterTest, RepliesSplitIntoSingleBytes) {
         c.SendSlowly("+OK\r\n", gap);
       } else if (name == "psync") {
         std::string rdb = EmptyRdb();
-        c.SendSlowly("\n\n+FULLRESYNC " + kReplid + " 42\r\n\n$" + std::to_string(rdb.size()) +
-                         "\r\n" + rdb,
-                     gap);
+        c.SendSlowly(
+            "\n\n+FULLRESYNC " + kReplid + " 42\r\n\n$" + std::to_string(rdb.size()) + "\r\n" + rdb,
+            gap);
         c.PeerClosed(std::chrono::seconds(10));
         return;
       }

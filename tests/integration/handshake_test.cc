@@ -47,8 +47,8 @@ TEST_F(HandshakeTest, RightPassword) {
 TEST_F(HandshakeTest, AclUserWithOnlyReplicationCommands) {
   RedisServer master;
   ASSERT_TRUE(master.ok());
-  ASSERT_EQ(master.Cmd({"ACL", "SETUSER", "repl", "on", ">repl-pw", "-@all", "+psync",
-                        "+replconf", "+ping"}),
+  ASSERT_EQ(master.Cmd({"ACL", "SETUSER", "repl", "on", ">repl-pw", "-@all", "+psync", "+replconf",
+                        "+ping"}),
             "OK");
   ASSERT_EQ(master.Cmd({"ACL", "SETUSER", "default", "off"}), "OK");
   ASSERT_TRUE(redlink_.CreateLink("acl", master.port(), "repl-pw", "repl").ok());
@@ -173,8 +173,8 @@ TEST(ManyLinks, TwoHundredLinksToOneMaster) {
   }
   for (int i = 0; i < 200; ++i) {
     Link link;
-    EXPECT_TRUE(redlink.WaitLink(absl::StrCat("link-", i), HandshakeDone, &link,
-                                 std::chrono::seconds(60)))
+    EXPECT_TRUE(
+        redlink.WaitLink(absl::StrCat("link-", i), HandshakeDone, &link, std::chrono::seconds(60)))
         << link.DebugString();
   }
 }

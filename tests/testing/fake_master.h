@@ -17,7 +17,8 @@ class FakeConnection {
  public:
   explicit FakeConnection(int fd) : fd_(fd) {}
   // Reads one RESP command (array of bulk strings); empty on timeout or close.
-  std::vector<std::string> ReadCommand(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::vector<std::string> ReadCommand(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool Send(std::string_view bytes);
   // Sends one byte at a time with `gap` between bytes.
   bool SendSlowly(std::string_view bytes, std::chrono::milliseconds gap);

@@ -47,16 +47,16 @@ bool RedlinkdProcess::Start() {
   stub_ = redlink::v1::LinkService::NewStub(channel_);
   auto health = grpc::health::v1::Health::NewStub(channel_);
   return WaitFor(
-      [&] {
-        if (!proc_->running()) return true;  // exited: fail below
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
-        grpc::health::v1::HealthCheckRequest req;
-        grpc::health::v1::HealthCheckResponse resp;
-        return health->Check(&ctx, req, &resp).ok() &&
-               resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
-      },
-      std::chrono::seconds(20)) &&
+             [&] {
+               if (!proc_->running()) return true;  // exited: fail below
+               grpc::ClientContext ctx;
+               ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+               grpc::health::v1::HealthCheckRequest req;
+               grpc::health::v1::HealthCheckResponse resp;
+               return health->Check(&ctx, req, &resp).ok() &&
+                      resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+             },
+             std::chrono::seconds(20)) &&
          proc_->running();
 }
 
@@ -79,8 +79,8 @@ std::unique_ptr<grpc::ClientContext> RedlinkdProcess::Context(
 }
 
 grpc::Status RedlinkdProcess::CreateLink(const std::string& id, int master_port,
-                                         const std::string& password,
-                                         const std::string& username, redlink::v1::Link* out,
+                                         const std::string& password, const std::string& username,
+                                         redlink::v1::Link* out,
                                          const redlink::v1::LinkOptions* options) {
   redlink::v1::CreateLinkRequest req;
   req.set_link_id(id);

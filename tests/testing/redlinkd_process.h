@@ -2,14 +2,14 @@
 // Starts a real redlinkd process on free loopback ports for integration tests and talks to it
 // over gRPC (the generated LinkService stub) and RESP.
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "redlink/v1/link_service.grpc.pb.h"
 #include "tests/testing/test_util.h"
@@ -40,13 +40,12 @@ class RedlinkdProcess {
   redlink::v1::LinkService::Stub& stub() { return *stub_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
   // A context with the token (if any) and a 10 s deadline.
-  std::unique_ptr<grpc::ClientContext> Context(std::chrono::milliseconds deadline =
-                                                   std::chrono::seconds(10)) const;
+  std::unique_ptr<grpc::ClientContext> Context(
+      std::chrono::milliseconds deadline = std::chrono::seconds(10)) const;
 
   // Convenience calls.
-  grpc::Status CreateLink(const std::string& id, int master_port,
-                          const std::string& password = "", const std::string& username = "",
-                          redlink::v1::Link* out = nullptr,
+  grpc::Status CreateLink(const std::string& id, int master_port, const std::string& password = "",
+                          const std::string& username = "", redlink::v1::Link* out = nullptr,
                           const redlink::v1::LinkOptions* options = nullptr);
   grpc::Status GetLink(const std::string& id, redlink::v1::Link* out);
   // Polls GetLink until `pred` holds or `timeout` passes; returns the last Link seen.

@@ -19,8 +19,8 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/common/strings.h"
 #include "absl/strings/str_split.h"
+#include "engine/common/strings.h"
 #include "engine/protocol/resp_writer.h"
 
 namespace redlink::testing {
@@ -265,10 +265,14 @@ std::string RespClient::Command(const std::vector<std::string>& args) {
 std::string Describe(std::string_view raw) {
   std::string out;
   for (unsigned char c : raw) {
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
-    else if (c < 0x20 || c >= 0x7f) out += StrCat("\\x", absl::Hex(c, absl::kZeroPad2));
-    else out.push_back(static_cast<char>(c));
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c < 0x20 || c >= 0x7f)
+      out += StrCat("\\x", absl::Hex(c, absl::kZeroPad2));
+    else
+      out.push_back(static_cast<char>(c));
   }
   return out;
 }
@@ -281,10 +285,21 @@ RedisServer::RedisServer(std::vector<std::string> extra_args, int port)
 RedisServer::~RedisServer() { Kill(); }
 
 bool RedisServer::Start() {
-  std::vector<std::string> argv = {"redis-server", "--port", std::to_string(port_), "--bind",
-                                   "127.0.0.1", "--save", "", "--appendonly", "no",
-                                   "--dir", dir_.path(), "--daemonize", "no",
-                                   "--protected-mode", "no"};
+  std::vector<std::string> argv = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--dir",
+                                   dir_.path(),
+                                   "--daemonize",
+                                   "no",
+                                   "--protected-mode",
+                                   "no"};
   argv.insert(argv.end(), args_.begin(), args_.end());
   proc_ = std::make_unique<Process>(argv, dir_.File("redis.log"));
   client_.reset();

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds redlink and runs every test: the default build with every test label, then an
+# AddressSanitizer + UndefinedBehaviorSanitizer build running the unit, fake-master and corpus
+# tests. This is the README's test command and what CI (.ci/run) runs on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh
+
+JOBS=${JOBS:-$(nproc)}
+echo "== build (RelWithDebInfo, warnings as errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREDLINK_WERROR=ON >/dev/null
+cmake --build build -j "$JOBS"
+
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 900 ${CTEST_ARGS:-}
+
+if [ "${REDLINK_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== build (ASan + UBSan)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DREDLINK_SANITIZE=ON >/dev/null
+  cmake --build build-asan -j "$JOBS"
+  echo "== tests under ASan + UBSan (unit, fake_master)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" -L 'unit|fake_master' --timeout 900
+fi
+echo "== all tests passed"
