@@ -15,7 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tmp=$(mktemp -d)
 pid=""
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -35,13 +35,19 @@ REDLINK_GRPC_ADDR=127.0.0.1:$grpc REDLINK_METRICS_ADDR=127.0.0.1:$metrics \
   REDLINK_RESP_ADDR=127.0.0.1:$resp REDLINK_DATA_DIR="$tmp/data" \
   "$tmp/bin/redlinkd" >"$tmp/log" 2>&1 &
 pid=$!
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for _ in $(seq 100); do
-  if curl -sf "http://127.0.0.1:$metrics/metrics" -o "$tmp/metrics"; then break; fi
-  kill -0 "$pid" 2>/dev/null || { echo "redlinkd exited:"; cat "$tmp/log"; exit 1; }
+  listening "$grpc" && break
+  kill -0 "$pid" 2>/dev/null || { echo "release_build: redlinkd exited:"; cat "$tmp/log"; exit 1; }
   sleep 0.1
 done
+for port in "$grpc" "$resp" "$metrics"; do
+  listening "$port" || { echo "release_build: nothing listens on 127.0.0.1:$port"; cat "$tmp/log"; exit 1; }
+done
+curl -sf "http://127.0.0.1:$metrics/metrics" -o "$tmp/metrics" || {
+  echo "release_build: GET /metrics failed"; cat "$tmp/log"; exit 1; }
 grep -q '^process_start_time_seconds' "$tmp/metrics" || {
-  echo "release_build: no metrics from redlinkd on :$metrics"; cat "$tmp/log"; exit 1; }
+  echo "release_build: /metrics has no process_start_time_seconds"; exit 1; }
 test -d "$tmp/data" || { echo "release_build: REDLINK_DATA_DIR was not created"; exit 1; }
 kill -TERM "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
