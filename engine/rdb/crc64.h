@@ -1,8 +1,8 @@
 #pragma once
 // CRC-64 "Jones" as used by Redis for RDB trailers (crc64.c): polynomial 0xad93d23594c935a9,
 // reflected input and output, initial value 0, no final XOR. Check value of "123456789" is
-// 0xe9c6d914c4b8d9ca. Table-driven, slice-by-8 (about one byte per cycle), so checksumming never
-// bottlenecks a full sync.
+// 0xe9c6d914c4b8d9ca. Table-driven (slice-by-8), and long inputs run as three interleaved lanes
+// joined with a precomputed shift, so checksumming never bottlenecks a full sync.
 
 #include <cstddef>
 #include <cstdint>

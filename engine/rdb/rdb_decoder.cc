@@ -21,6 +21,7 @@
 
 #include "engine/rdb/rdb_decoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <coroutine>
 #include <cstdlib>
@@ -31,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/charconv.h"
 #include "absl/strings/escaping.h"
 #include "engine/common/status_macros.h"
 #include "engine/common/strings.h"
@@ -149,6 +151,15 @@ std::string Printable(std::string_view s) {
 bool ParseScore(std::string_view s, double* out) {
   char buf[128];
   if (s.empty() || s.size() >= sizeof(buf)) return false;
+  // Fast path: absl::from_chars matches strtod() for what Redis writes, without its cost.
+  double v;
+  absl::from_chars_result r = absl::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec == std::errc() && r.ptr == s.data() + s.size()) {
+    if (std::isnan(v)) return false;
+    *out = v;
+    return true;
+  }
+  // Overflow, a leading '+' or blank, hex: strtod() decides, as in zzlStrtod().
   std::memcpy(buf, s.data(), s.size());
   buf[s.size()] = '\0';
   char* end = nullptr;
@@ -245,7 +256,10 @@ class RdbDecoder::Impl {
   // chunks.
   struct Slot {
     std::string_view view;
+    bool owned = false;  // view points into own/lzf_out (else into the input)
     std::string own;
+    std::unique_ptr<char[]> lzf_out;  // decompressed LZF strings (not zero-filled)
+    size_t lzf_cap = 0;
     uint8_t phase = 0;  // kPhaseHeader, kPhaseRaw, kPhaseLzf
     uint64_t remaining = 0;
     uint64_t lzf_len = 0;
@@ -418,9 +432,10 @@ bool RdbDecoder::Impl::InInput(std::string_view v) const {
 }
 
 void RdbDecoder::Impl::Pin(Slot* s) {
-  if (s->view.empty() || s->view.data() == s->own.data() || !InInput(s->view)) return;
+  if (s->owned || s->view.empty() || !InInput(s->view)) return;
   s->own.assign(s->view.data(), s->view.size());
   s->view = s->own;
+  s->owned = true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,6 +502,7 @@ Res RdbDecoder::Impl::ReadString(Slot* s) {
     switch (s->phase) {
       case kPhaseHeader: {
         s->view = {};  // not a live view while the body is read (PinSlots must skip it)
+        s->owned = false;
         if (!Need(1)) return Res::kMore;
         uint8_t b = static_cast<uint8_t>(p_[0]);
         if ((b & 0xC0) == 0xC0) {
@@ -552,6 +568,7 @@ Res RdbDecoder::Impl::ReadString(Slot* s) {
           char* end = absl::numbers_internal::FastIntToBuffer(v, buf);
           s->own.assign(buf, end);
           s->view = s->own;
+          s->owned = true;
           return Res::kDone;
         }
         uint64_t len;
@@ -586,6 +603,7 @@ Res RdbDecoder::Impl::ReadString(Slot* s) {
         if (s->phase == kPhaseRaw) {
           s->phase = kPhaseHeader;
           s->view = s->own;
+          s->owned = true;
           return Res::kDone;
         }
         s->phase = kPhaseHeader;
@@ -596,14 +614,20 @@ Res RdbDecoder::Impl::ReadString(Slot* s) {
 }
 
 Res RdbDecoder::Impl::Decompress(Slot* s, std::string_view in) {
-  if (s->own.capacity() > kRetainedCapacity) std::string().swap(s->own);
-  // Bounded by kLzfMaxRatio times the compressed bytes, which are all here.
-  s->own.resize(s->lzf_len);
+  // The size is bounded by kLzfMaxRatio times the compressed bytes, which are all here. The
+  // buffer is reused (grown by doubling, shrunk after an outsized string) and never zero-filled.
+  const size_t len = s->lzf_len;
+  if (len > s->lzf_cap || (s->lzf_cap > kRetainedCapacity && len <= kRetainedCapacity)) {
+    size_t cap = len > s->lzf_cap ? std::max(len, std::min(2 * s->lzf_cap, kRetainedCapacity)) : len;
+    s->lzf_out.reset(new char[cap]);
+    s->lzf_cap = cap;
+  }
   std::string err;
-  if (!LzfDecompress(in, s->own.data(), s->own.size(), &err)) {
+  if (!LzfDecompress(in, s->lzf_out.get(), len, &err)) {
     return Fail(s->offset, "bad LZF string", err);
   }
-  s->view = s->own;
+  s->view = std::string_view(s->lzf_out.get(), len);
+  s->owned = true;
   return Res::kDone;
 }
 

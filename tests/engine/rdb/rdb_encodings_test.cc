@@ -44,6 +44,14 @@ TEST(Crc64, TableMatchesBitwiseAtEveryLengthAndSplit) {
           << len << " " << off;
     }
   }
+  // Long inputs take the three-lane path (>= 12 KB): compare around its boundaries.
+  std::string big = RandomBytes(&rng, 100000);
+  for (size_t len : {12287, 12288, 12289, 24576, 30000, 99999}) {
+    for (size_t off = 0; off < 3; ++off) {
+      ASSERT_EQ(Crc64(0, big.data() + off, len), Crc64Bitwise(0, big.data() + off, len)) << len;
+      ASSERT_EQ(Crc64(12345, big.data() + off, len), Crc64Bitwise(12345, big.data() + off, len));
+    }
+  }
   uint64_t whole = Crc64(0, data.data(), data.size());
   for (size_t split = 0; split <= data.size(); split += 37) {
     uint64_t c = Crc64(Crc64(0, data.data(), split), data.data() + split, data.size() - split);
