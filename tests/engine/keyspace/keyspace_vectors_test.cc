@@ -44,7 +44,7 @@ const std::vector<std::string>& VectorNames() {
 
 TEST(KeyspaceVectors, AllVectorsListed) {
   std::set<std::string> on_disk;
-  for (const auto& e : std::filesystem::directory_iterator(redlink::testing::RdbVectorDir())) {
+  for (const auto& e : std::filesystem::directory_iterator(VectorDir())) {
     if (e.path().extension() == ".json") on_disk.insert(e.path().stem().string());
   }
   std::set<std::string> listed(VectorNames().begin(), VectorNames().end());
@@ -259,7 +259,7 @@ class Checker {
 class KeyspaceVectorTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KeyspaceVectorTest, ThroughDecoder) {
-  std::string dir = redlink::testing::RdbVectorDir();
+  std::string dir = VectorDir();
   std::string rdb = ReadFile(dir + "/" + GetParam() + ".rdb");
   json doc = json::parse(ReadFile(dir + "/" + GetParam() + ".json"));
   Keyspace ks;
@@ -267,11 +267,13 @@ TEST_P(KeyspaceVectorTest, ThroughDecoder) {
   ASSERT_TRUE(LoadRdb(rdb, &ks, &loader).ok());
   EXPECT_EQ(loader->rdb_version(), doc.at("rdb_version").get<int>());
   Checker(ks, NowMs()).CheckAll(doc);
-  if (!doc.at("dbs").empty()) EXPECT_GT(ks.DatasetBytes(), 0u);
+  if (!doc.at("dbs").empty()) {
+    EXPECT_GT(ks.DatasetBytes(), 0u);
+  }
 }
 
 TEST_P(KeyspaceVectorTest, ThroughJsonSinkCalls) {
-  std::string dir = redlink::testing::RdbVectorDir();
+  std::string dir = VectorDir();
   json doc = json::parse(ReadFile(dir + "/" + GetParam() + ".json"));
   Keyspace ks;
   KeyspaceLoader loader(&ks);
@@ -281,7 +283,7 @@ TEST_P(KeyspaceVectorTest, ThroughJsonSinkCalls) {
 
 // Reads at a time before the short TTLs ran out see the expired keys and fields.
 TEST_P(KeyspaceVectorTest, ShortTtlsVisibleBeforeExpiry) {
-  std::string dir = redlink::testing::RdbVectorDir();
+  std::string dir = VectorDir();
   json doc = json::parse(ReadFile(dir + "/" + GetParam() + ".json"));
   if (!doc.contains("generated_at_unix_ms")) GTEST_SKIP();
   Keyspace ks;
@@ -301,7 +303,7 @@ INSTANTIATE_TEST_SUITE_P(AllVectors, KeyspaceVectorTest, ::testing::ValuesIn(Vec
                          });
 
 TEST(KeyspaceVectors, ExpiredKeysAreHiddenButCounted) {
-  std::string dir = redlink::testing::RdbVectorDir();
+  std::string dir = VectorDir();
   Keyspace ks;
   ASSERT_TRUE(LoadRdb(ReadFile(dir + "/redis-unstable-2024-10-rdb12-default.rdb"), &ks).ok());
   CommandContext ctx;

@@ -1,8 +1,17 @@
 #include "tests/engine/keyspace/ks_test_util.h"
 
+#include <filesystem>
+
 #include "engine/common/status_macros.h"
+#include "tests/testing/test_util.h"
 
 namespace redlink::engine::kstest {
+
+std::string VectorDir() {
+  std::string d = redlink::testing::RdbVectorDir();
+  if (std::filesystem::exists(d + "/encodings.rdb")) return d;
+  return (std::filesystem::path(__FILE__).parent_path() / "../../data/rdb").lexically_normal();
+}
 
 std::string Base64Decode(std::string_view in) {
   static const std::string kChars =

@@ -24,6 +24,11 @@ inline int64_t NowMs() {
       .count();
 }
 
+// The RDB vector directory. Falls back to this source tree when REDLINK_SOURCE_DIR is not in
+// the environment (the top-level add_redlink_test passes ENVIRONMENT with an unquoted ';', so
+// CTest only sets the first variable).
+std::string VectorDir();
+
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
