@@ -60,16 +60,14 @@ const Table& ShiftTable() {
 }
 
 inline uint64_t Fold8(const Table& t, uint64_t v) {
-  return t[7][v & 0xff] ^ t[6][(v >> 8) & 0xff] ^ t[5][(v >> 16) & 0xff] ^
-         t[4][(v >> 24) & 0xff] ^ t[3][(v >> 32) & 0xff] ^ t[2][(v >> 40) & 0xff] ^
-         t[1][(v >> 48) & 0xff] ^ t[0][v >> 56];
+  return t[7][v & 0xff] ^ t[6][(v >> 8) & 0xff] ^ t[5][(v >> 16) & 0xff] ^ t[4][(v >> 24) & 0xff] ^
+         t[3][(v >> 32) & 0xff] ^ t[2][(v >> 40) & 0xff] ^ t[1][(v >> 48) & 0xff] ^ t[0][v >> 56];
 }
 
 // The lane shift uses the tables in the opposite order: t[k] covers bits 8k..8k+7.
 inline uint64_t Shift(const Table& t, uint64_t v) {
-  return t[0][v & 0xff] ^ t[1][(v >> 8) & 0xff] ^ t[2][(v >> 16) & 0xff] ^
-         t[3][(v >> 24) & 0xff] ^ t[4][(v >> 32) & 0xff] ^ t[5][(v >> 40) & 0xff] ^
-         t[6][(v >> 48) & 0xff] ^ t[7][v >> 56];
+  return t[0][v & 0xff] ^ t[1][(v >> 8) & 0xff] ^ t[2][(v >> 16) & 0xff] ^ t[3][(v >> 24) & 0xff] ^
+         t[4][(v >> 32) & 0xff] ^ t[5][(v >> 40) & 0xff] ^ t[6][(v >> 48) & 0xff] ^ t[7][v >> 56];
 }
 
 inline uint64_t Load64(const uint8_t* p) {

@@ -49,8 +49,8 @@ absl::StatusOr<uint32_t> Validate(std::string_view is) {
   }
   uint32_t count = LoadU32(is.data() + 4);
   if (kHeaderSize + static_cast<uint64_t>(count) * width != is.size()) {
-    return absl::DataLossError(StrCat("intset of ", count, " x ", width, "-byte elements is ",
-                                      is.size(), " bytes"));
+    return absl::DataLossError(
+        StrCat("intset of ", count, " x ", width, "-byte elements is ", is.size(), " bytes"));
   }
   // intsetValidateIntegrity() rejects an empty intset.
   if (count == 0) return absl::DataLossError("intset is empty");
@@ -65,6 +65,8 @@ absl::StatusOr<uint32_t> Validate(std::string_view is) {
   return count;
 }
 
-int64_t Get(std::string_view is, uint32_t i) { return GetWithWidth(is.data(), LoadU32(is.data()), i); }
+int64_t Get(std::string_view is, uint32_t i) {
+  return GetWithWidth(is.data(), LoadU32(is.data()), i);
+}
 
 }  // namespace redlink::engine::rdb::intset

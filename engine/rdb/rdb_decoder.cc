@@ -28,6 +28,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -187,6 +188,53 @@ bool IntOf(const listpack::Entry& e, int64_t* out) {
   return listpack::StringToInt64Strict(e.sval, out);
 }
 
+// A list of string views over listpack elements. Integer elements are rendered in decimal into
+// one buffer that grows to the exact size needed (views into it are made once it stops growing),
+// so memory stays proportional to the elements actually present, whatever counts a node claims.
+class ViewList {
+ public:
+  void Clear() {
+    views_.clear();
+    ints_.clear();
+    digits_.clear();
+  }
+  void Add(const listpack::Entry& e) {
+    if (!e.is_int) {
+      views_.push_back(e.sval);
+      return;
+    }
+    char buf[kIntBuf];
+    char* end = absl::numbers_internal::FastIntToBuffer(e.ival, buf);
+    ints_.push_back({static_cast<uint32_t>(views_.size()), static_cast<uint32_t>(digits_.size()),
+                     static_cast<uint32_t>(end - buf)});
+    digits_.append(buf, end);
+    views_.emplace_back();
+  }
+  void Add(std::string_view v) { views_.push_back(v); }
+  // Points the integer views at their digits; call after the last Add().
+  std::span<const std::string_view> Finish() {
+    for (const IntRef& r : ints_) views_[r.index] = std::string_view(digits_.data() + r.at, r.len);
+    ints_.clear();
+    return views_;
+  }
+  const std::string_view& operator[](size_t i) const { return views_[i]; }
+  size_t size() const { return views_.size(); }
+  // Drops the capacity an outsized entry left behind.
+  void Trim() {
+    if (views_.capacity() > 65536) std::vector<std::string_view>().swap(views_);
+    if (ints_.capacity() > 65536) std::vector<IntRef>().swap(ints_);
+    if (digits_.capacity() > kRetainedCapacity) std::string().swap(digits_);
+  }
+
+ private:
+  struct IntRef {
+    uint32_t index, at, len;  // listpacks are < 4 GB, so 32 bits suffice
+  };
+  std::vector<std::string_view> views_;
+  std::vector<IntRef> ints_;
+  std::string digits_;
+};
+
 // The coroutine type: starts suspended, stays suspended at the end so Impl can read its state and
 // destroy it (destroying a suspended frame runs the destructors of its live locals).
 struct Task {
@@ -209,37 +257,35 @@ enum class Res : uint8_t { kDone, kMore, kError };
 
 // Runs a step until it completes; suspends the coroutine while it needs more input; returns from
 // the coroutine on error (error_ is set).
-#define AWAIT(expr)                                         \
-  for (;;) {                                                \
-    Res redlink_await_res_ = (expr);                        \
-    if (redlink_await_res_ == Res::kDone) break;            \
-    if (redlink_await_res_ == Res::kError) co_return;       \
-    PrepareSuspend();                                       \
-    co_await std::suspend_always{};                         \
+#define AWAIT(expr)                                   \
+  for (;;) {                                          \
+    Res redlink_await_res_ = (expr);                  \
+    if (redlink_await_res_ == Res::kDone) break;      \
+    if (redlink_await_res_ == Res::kError) co_return; \
+    PrepareSuspend();                                 \
+    co_await std::suspend_always{};                   \
   }
 
 // Ends the coroutine with `expr`'s status if it is an error (sink errors pass through unchanged).
-#define CO_RETURN_IF_ERROR(expr)                               \
-  do {                                                         \
-    absl::Status redlink_co_status_ = (expr);                  \
-    if (!redlink_co_status_.ok()) {                            \
-      error_ = std::move(redlink_co_status_);                  \
-      co_return;                                               \
-    }                                                          \
+#define CO_RETURN_IF_ERROR(expr)              \
+  do {                                        \
+    absl::Status redlink_co_status_ = (expr); \
+    if (!redlink_co_status_.ok()) {           \
+      error_ = std::move(redlink_co_status_); \
+      co_return;                              \
+    }                                         \
   } while (0)
 
 // Ends the coroutine with a DATA_LOSS error at `offset`.
-#define CO_FAIL(offset, ...)                   \
-  do {                                         \
-    error_ = Corrupt((offset), __VA_ARGS__);   \
-    co_return;                                 \
+#define CO_FAIL(offset, ...)                 \
+  do {                                       \
+    error_ = Corrupt((offset), __VA_ARGS__); \
+    co_return;                               \
   } while (0)
 
 class RdbDecoder::Impl {
  public:
-  Impl(RdbSink* sink, DecoderOptions options) : sink_(sink), options_(options) {
-    task_ = Run();
-  }
+  Impl(RdbSink* sink, DecoderOptions options) : sink_(sink), options_(options) { task_ = Run(); }
   ~Impl() {
     if (task_.handle) task_.handle.destroy();
   }
@@ -273,7 +319,9 @@ class RdbDecoder::Impl {
 
   // ---- Input window ----
   size_t avail() const { return static_cast<size_t>(end_ - p_); }
-  uint64_t Offset(const char* p) const { return win_offset_ + static_cast<uint64_t>(p - win_begin_); }
+  uint64_t Offset(const char* p) const {
+    return win_offset_ + static_cast<uint64_t>(p - win_begin_);
+  }
   uint64_t Pos() const { return Offset(p_); }
   // True once `n` unread bytes are contiguous at p_ (possibly by gathering them in the carry).
   bool Need(size_t n) { return avail() >= n || NeedSlow(n); }
@@ -284,7 +332,8 @@ class RdbDecoder::Impl {
   bool Advance();
   void SetWindow(const char* begin, const char* end, uint64_t offset);
   void FlushCrc() {
-    if (crc_on_ && p_ != crc_mark_) crc_ = Crc64(crc_, crc_mark_, static_cast<size_t>(p_ - crc_mark_));
+    if (crc_on_ && p_ != crc_mark_)
+      crc_ = Crc64(crc_, crc_mark_, static_cast<size_t>(p_ - crc_mark_));
     crc_mark_ = p_;
   }
   bool InInput(std::string_view v) const;
@@ -373,11 +422,10 @@ class RdbDecoder::Impl {
   StreamPendingEntry pending_;
   StreamConsumerMeta consumer_;
 
-  // Reused scratch for stream entries and integer rendering (no per-entry allocation).
-  std::vector<std::string_view> master_fields_;
-  std::vector<char> master_num_;
-  std::vector<std::string_view> fields_values_;
-  std::vector<char> num_;
+  // Reused scratch for stream entries (no per-entry allocation): the master entry's field names
+  // and the current entry's fields and values.
+  ViewList master_fields_;
+  ViewList fields_values_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -503,6 +551,11 @@ Res RdbDecoder::Impl::ReadString(Slot* s) {
       case kPhaseHeader: {
         s->view = {};  // not a live view while the body is read (PinSlots must skip it)
         s->owned = false;
+        if (s->own.capacity() > kRetainedCapacity) std::string().swap(s->own);
+        if (s->lzf_cap > kRetainedCapacity) {
+          s->lzf_out.reset();
+          s->lzf_cap = 0;
+        }
         if (!Need(1)) return Res::kMore;
         uint8_t b = static_cast<uint8_t>(p_[0]);
         if ((b & 0xC0) == 0xC0) {
@@ -583,7 +636,6 @@ Res RdbDecoder::Impl::ReadString(Slot* s) {
           return Res::kDone;
         }
         // The body spans chunks: gather it as it arrives (growing, never reserving `len`).
-        if (s->own.capacity() > kRetainedCapacity) std::string().swap(s->own);
         s->own.clear();
         s->remaining = len;
         s->phase = kPhaseRaw;
@@ -607,7 +659,9 @@ Res RdbDecoder::Impl::ReadString(Slot* s) {
           return Res::kDone;
         }
         s->phase = kPhaseHeader;
-        return Decompress(s, lzf_in_);
+        Res r = Decompress(s, lzf_in_);
+        if (lzf_in_.capacity() > kRetainedCapacity) std::string().swap(lzf_in_);
+        return r;
       }
     }
   }
@@ -617,8 +671,8 @@ Res RdbDecoder::Impl::Decompress(Slot* s, std::string_view in) {
   // The size is bounded by kLzfMaxRatio times the compressed bytes, which are all here. The
   // buffer is reused (grown by doubling, shrunk after an outsized string) and never zero-filled.
   const size_t len = s->lzf_len;
-  if (len > s->lzf_cap || (s->lzf_cap > kRetainedCapacity && len <= kRetainedCapacity)) {
-    size_t cap = len > s->lzf_cap ? std::max(len, std::min(2 * s->lzf_cap, kRetainedCapacity)) : len;
+  if (len > s->lzf_cap) {
+    size_t cap = std::max(len, std::min(2 * s->lzf_cap, kRetainedCapacity));
     s->lzf_out.reset(new char[cap]);
     s->lzf_cap = cap;
   }
@@ -897,12 +951,12 @@ absl::Status RdbDecoder::Impl::EmitStreamNode() {
       master_count > max_items) {
     return bad("bad master entry");
   }
-  master_fields_.resize(master_count);
-  master_num_.resize(kIntBuf * master_count);
+  master_fields_.Clear();
   for (int64_t i = 0; i < master_count; ++i) {
     if (!r.Next(&e)) return bad("master entry truncated");
-    master_fields_[i] = e.AsString(master_num_.data() + kIntBuf * i);
+    if (!raw) master_fields_.Add(e);
   }
+  master_fields_.Finish();
   int64_t zero;
   if (!next_int(&zero) || zero != 0) return bad("master entry is not terminated by 0");
 
@@ -920,19 +974,16 @@ absl::Status RdbDecoder::Impl::EmitStreamNode() {
     if (!same && (!next_int(&nfields) || nfields < 0 || nfields > max_items)) {
       return bad("bad entry field count");
     }
-    if (emit) {
-      fields_values_.resize(2 * nfields);
-      num_.resize(2 * kIntBuf * nfields);
-    }
+    fields_values_.Clear();
     for (int64_t f = 0; f < nfields; ++f) {
       if (!same) {
         if (!r.Next(&e)) return bad("entry truncated");
-        if (emit) fields_values_[2 * f] = e.AsString(num_.data() + 2 * kIntBuf * f);
+        if (emit) fields_values_.Add(e);
       } else if (emit) {
-        fields_values_[2 * f] = master_fields_[f];
+        fields_values_.Add(master_fields_[f]);
       }
       if (!r.Next(&e)) return bad("entry truncated");
-      if (emit) fields_values_[2 * f + 1] = e.AsString(num_.data() + (2 * f + 1) * kIntBuf);
+      if (emit) fields_values_.Add(e);
     }
     // lp-count: the entry's element count minus one, for backward iteration.
     int64_t lp_count;
@@ -946,8 +997,10 @@ absl::Status RdbDecoder::Impl::EmitStreamNode() {
     }
     have_entry_ = true;
     last_entry_id_ = id;
-    if (emit) RETURN_IF_ERROR(sink_->StreamEntry(id, fields_values_));
+    if (emit) RETURN_IF_ERROR(sink_->StreamEntry(id, fields_values_.Finish()));
   }
+  master_fields_.Trim();
+  fields_values_.Trim();
   if (r.Next(&e)) return bad("data after the last entry");
   if (raw) return sink_->OnListpack(ListpackKind::kStreamNode, lp, node_id_);
   return absl::OkStatus();
@@ -1153,25 +1206,24 @@ Task RdbDecoder::Impl::Run() {
           }
           AWAIT(ReadString(&a_));
           AWAIT(ReadString(&b_));
-          CO_RETURN_IF_ERROR(sink_->HashField(a_.view, b_.view,
-                                              m_ == 0 ? kNoExpire : static_cast<int64_t>(m_)));
+          CO_RETURN_IF_ERROR(
+              sink_->HashField(a_.view, b_.view, m_ == 0 ? kNoExpire : static_cast<int64_t>(m_)));
         }
         CO_RETURN_IF_ERROR(sink_->EndHash());
         break;
 
       case kTypeModulePreGa:
         // rdbLoadObject(): "Pre-release module format not supported".
-        error_ = absl::UnimplementedError(
-            StrCat("RDB: pre-release module value (type 6) in key '", Printable(key_.view),
-                   "' cannot be loaded, at offset ", op_offset_));
+        error_ = absl::UnimplementedError(StrCat("RDB: pre-release module value (type 6) in key '",
+                                                 Printable(key_.view),
+                                                 "' cannot be loaded, at offset ", op_offset_));
         co_return;
 
       case kTypeModule2:
         AWAIT(ReadLen(&n_));
-        error_ = absl::UnimplementedError(StrCat("RDB: module '", ModuleName(n_),
-                                                 "' data (module type) in key '",
-                                                 Printable(key_.view),
-                                                 "' cannot be loaded, at offset ", op_offset_));
+        error_ = absl::UnimplementedError(
+            StrCat("RDB: module '", ModuleName(n_), "' data (module type) in key '",
+                   Printable(key_.view), "' cannot be loaded, at offset ", op_offset_));
         co_return;
 
       case kTypeHashListpackEx:

@@ -7,8 +7,18 @@
 //
 // Errors (malformed or truncated input, unsupported module data, checksum mismatch, or an error
 // returned by the sink) are sticky: every later call returns the same status. Codes:
-// DATA_LOSS for corrupt input, UNIMPLEMENTED for what cannot be represented (module types,
-// naming the module), FAILED_PRECONDITION for an RDB version above 12.
+// DATA_LOSS for corrupt input ("RDB: <what> [in key '<key>'] at offset <n>[: <detail>]"),
+// UNIMPLEMENTED for what cannot be represented (module types and module AUX data, naming the
+// module; the 7.0 RC function and 4.0 RC module formats), FAILED_PRECONDITION for an RDB version
+// above 12 ("RDB version 13 is newer than 12"). A sink's error is returned unchanged.
+//
+// Memory: the decoder keeps the bytes of the string in progress (a key, a value, one listpack or
+// quicklist node) and a few bytes of a field that straddles two chunks; nothing else grows with
+// the payload. Strings are read in place when they arrive whole in one chunk. The decoder copies
+// nothing the caller passed to Feed() beyond the call, so the caller may reuse its buffer at once.
+//
+// Threading: not thread-safe; one owner calls Feed/Finish. Feed must not be called from a sink
+// callback. Implementation notes are at the top of rdb_decoder.cc.
 
 #include <cstdint>
 #include <memory>

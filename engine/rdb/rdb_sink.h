@@ -8,9 +8,19 @@
 //
 // Keys: for each key the decoder calls exactly one of OnString / Begin<Type> ... End<...>.
 // Collections are streamed element by element, so a huge value never has to be decoded into an
-// intermediate container. Listpack-encoded values (RDB types 16, 17, 18 PACKED nodes, 20, 25 and
-// stream nodes) are validated by the decoder and, when the sink accepts them, handed over as the
-// raw listpack so a keyspace that stores listpacks adopts them without re-encoding.
+// intermediate container. A collection with no elements is skipped entirely (no Begin/End), as
+// Redis's loader skips empty keys; streams are the exception (an empty stream is a valid key).
+//
+// What the decoder checks and what it leaves to the sink: it validates every encoding (bounds,
+// counts, listpack/ziplist/intset/zipmap structure, stream node layout, IDs in order, TTL ranges,
+// scores are numbers and not NaN) before handing anything over. Like Redis's loader with its
+// default sanitize-dump-payload=no, it does not look for duplicate set members, hash fields or zset
+// members, nor check that a consumer's pending IDs are in its group's PEL: that needs memory
+// proportional to the value, which the sink has anyway. size_hint values come from the file and
+// are untrusted: reserve from them only within a sane bound. Listpack-encoded values (RDB types 16,
+// 17, 18 PACKED nodes, 20, 25 and stream nodes) are validated by the decoder and, when the sink
+// accepts them, handed over as the raw listpack so a keyspace that stores listpacks adopts them
+// without re-encoding.
 
 #include <cstdint>
 #include <span>
@@ -64,12 +74,12 @@ struct StreamConsumerMeta {
 
 // The listpack-encoded value kinds a sink may accept raw.
 enum class ListpackKind {
-  kHash,        // type 16: field, value, ...
-  kHashWithTtl, // type 25: field, value, expire-ms (0 = none), ...
-  kZset,        // type 17: member, score, ...
-  kSet,         // type 20: member, ...
-  kListNode,    // type 18 PACKED node: elements
-  kStreamNode,  // stream node listpack (master entry + entries), keyed by its master id
+  kHash,         // type 16: field, value, ...
+  kHashWithTtl,  // type 25: field, value, expire-ms (0 = none), ...
+  kZset,         // type 17: member, score, ...
+  kSet,          // type 20: member, ...
+  kListNode,     // type 18 PACKED node: elements
+  kStreamNode,   // stream node listpack (master entry + entries), keyed by its master id
 };
 
 class RdbSink {
@@ -93,26 +103,22 @@ class RdbSink {
                                 std::string_view value) = 0;
 
   // Lists (types 1, 10, 14, 18). size_hint is 0 when unknown.
-  virtual absl::Status BeginList(std::string_view key, const KeyMeta& meta,
-                                 uint64_t size_hint) = 0;
+  virtual absl::Status BeginList(std::string_view key, const KeyMeta& meta, uint64_t size_hint) = 0;
   virtual absl::Status ListElement(std::string_view value) = 0;
   virtual absl::Status EndList() = 0;
 
   // Sets (types 2, 11, 20).
-  virtual absl::Status BeginSet(std::string_view key, const KeyMeta& meta,
-                                uint64_t size_hint) = 0;
+  virtual absl::Status BeginSet(std::string_view key, const KeyMeta& meta, uint64_t size_hint) = 0;
   virtual absl::Status SetMember(std::string_view member) = 0;
   virtual absl::Status EndSet() = 0;
 
   // Sorted sets (types 3, 5, 12, 17). Members arrive in file order (not necessarily sorted).
-  virtual absl::Status BeginZset(std::string_view key, const KeyMeta& meta,
-                                 uint64_t size_hint) = 0;
+  virtual absl::Status BeginZset(std::string_view key, const KeyMeta& meta, uint64_t size_hint) = 0;
   virtual absl::Status ZsetMember(std::string_view member, double score) = 0;
   virtual absl::Status EndZset() = 0;
 
   // Hashes (types 4, 9, 13, 16, 22..25). expire_ms is kNoExpire or an absolute unix ms.
-  virtual absl::Status BeginHash(std::string_view key, const KeyMeta& meta,
-                                 uint64_t size_hint) = 0;
+  virtual absl::Status BeginHash(std::string_view key, const KeyMeta& meta, uint64_t size_hint) = 0;
   virtual absl::Status HashField(std::string_view field, std::string_view value,
                                  int64_t expire_ms) = 0;
   virtual absl::Status EndHash() = 0;
@@ -133,8 +139,10 @@ class RdbSink {
   // Raw listpacks. If AcceptsListpack(kind) is true the decoder calls OnListpack with the
   // validated listpack instead of the per-element calls for that value (still between the
   // Begin/End of the value; for kHash/kHashWithTtl/kZset/kSet a value is exactly one listpack;
-  // for kListNode one call per node; for kStreamNode one call per node instead of the
-  // StreamEntry calls of that node, with master_id set). min_expire_ms: type 25 header.
+  // for kListNode one call per PACKED node, while a PLAIN node (one huge element) still arrives
+  // as ListElement, in order; for kStreamNode one call per node instead of the StreamEntry calls
+  // of that node, with master_id set). Type 25's min-expire header is not passed: it is the
+  // smallest non-zero TTL in the listpack. Types 23 (7.4 RC) and 25 are both kHashWithTtl.
   virtual bool AcceptsListpack(ListpackKind kind) const { return false; }
   virtual absl::Status OnListpack(ListpackKind kind, std::string_view listpack,
                                   StreamId master_id) {

@@ -115,8 +115,8 @@ void DecodeValue(const uint8_t* data, const Header& h, listpack::Entry* e) {
       return;
     }
     case 0xF0: {
-      uint32_t u = data[0] | (static_cast<uint32_t>(data[1]) << 8) |
-                   (static_cast<uint32_t>(data[2]) << 16);
+      uint32_t u =
+          data[0] | (static_cast<uint32_t>(data[1]) << 8) | (static_cast<uint32_t>(data[2]) << 16);
       e->ival = static_cast<int32_t>(u << 8) >> 8;  // sign-extend 24 bits
       return;
     }
@@ -160,8 +160,8 @@ absl::StatusOr<uint32_t> Validate(std::string_view zl) {
       return absl::DataLossError(StrCat("ziplist entry at offset ", pos, " overruns"));
     }
     if (h.prevlen != prev_size) {
-      return absl::DataLossError(StrCat("ziplist entry at offset ", pos, " has prevlen ",
-                                        h.prevlen, ", previous entry is ", prev_size, " bytes"));
+      return absl::DataLossError(StrCat("ziplist entry at offset ", pos, " has prevlen ", h.prevlen,
+                                        ", previous entry is ", prev_size, " bytes"));
     }
     prev_pos = pos;
     prev_size = h.header + h.len;

@@ -116,10 +116,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (pos < size) {
     size_t n;
     switch (mode) {
-      case 0: n = 1; break;
-      case 1: n = 1 + next() % 16; break;
-      case 2: n = 1 + next() % 65536; break;
-      default: n = (next() & 1) ? 1 : 1 + next() % (size_t{1} << (next() % 17)); break;
+      case 0:
+        n = 1;
+        break;
+      case 1:
+        n = 1 + next() % 16;
+        break;
+      case 2:
+        n = 1 + next() % 65536;
+        break;
+      default:
+        n = (next() & 1) ? 1 : 1 + next() % (size_t{1} << (next() % 17));
+        break;
     }
     n = n < size - pos ? n : size - pos;
     auto chunk = std::make_unique<char[]>(n);

@@ -13,14 +13,13 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -31,10 +30,10 @@
 // Local helpers (undefined at the end of this header).
 #define RETURN_IF_NOT(cond, msg) \
   if (!(cond)) return absl::InternalError(StrCat("ModelSink: ", msg))
-#define RETURN_IF_ERROR_T(expr)          \
-  do {                                   \
-    absl::Status st_t_ = (expr);         \
-    if (!st_t_.ok()) return st_t_;       \
+#define RETURN_IF_ERROR_T(expr)    \
+  do {                             \
+    absl::Status st_t_ = (expr);   \
+    if (!st_t_.ok()) return st_t_; \
   } while (0)
 
 namespace redlink::engine::rdb::testing {
@@ -42,8 +41,8 @@ namespace redlink::engine::rdb::testing {
 using nlohmann::json;
 
 inline std::string Canon(std::string_view bytes) {
-  bool printable = std::all_of(bytes.begin(), bytes.end(),
-                               [](char c) { return c >= 0x20 && c < 0x7f; });
+  bool printable =
+      std::all_of(bytes.begin(), bytes.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
   if (printable && bytes.rfind("b64:", 0) != 0) return std::string(bytes);
   return "b64:" + absl::Base64Escape(ToAbsl(bytes));
 }
@@ -339,7 +338,6 @@ class ModelSink : public RdbSink {
   bool Idle() const { return !in_value_; }
 
  private:
-
   absl::Status StartKey(std::string_view key, const KeyMeta& meta, const char* kind) {
     RETURN_IF_NOT(!in_value_, "a key starts inside another value");
     RETURN_IF_NOT(meta.db == db_, "KeyMeta.db differs from the last SELECTDB");
@@ -474,7 +472,8 @@ inline json CanonicalExpected(const json& in) {
         oe["value"] = ZsetJson(std::move(items));
       } else if (type == "hash") {
         oe["value"] = json::object();
-        for (const auto& [f, fv] : v.items()) oe["value"][Canon(JsonKeyBytes(f))] = Canon(JsonBytes(fv));
+        for (const auto& [f, fv] : v.items())
+          oe["value"][Canon(JsonKeyBytes(f))] = Canon(JsonBytes(fv));
         if (e.contains("field_expire_ms")) {
           for (const auto& [f, t] : e["field_expire_ms"].items()) {
             oe["field_expire_ms"][Canon(JsonKeyBytes(f))] = t;

@@ -5,9 +5,9 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
         "%-50s %7.1f MB  %7.1f MB/s wall  %7.1f MB/s cpu  (%llu keys, %llu elements, %llu raw)  "
         "crc64 alone %.0f MB/s\n",
         f.c_str(), mb, mb / best, mb / best_cpu, static_cast<unsigned long long>(last.keys),
-                static_cast<unsigned long long>(last.elements),
-                static_cast<unsigned long long>(last.raw), mb / crc_s);
+        static_cast<unsigned long long>(last.elements), static_cast<unsigned long long>(last.raw),
+        mb / crc_s);
   }
   return 0;
 }

@@ -3,6 +3,10 @@
 // data, checksums, sink errors, and memory discipline (no allocation of announced sizes, no leak
 // when destroyed mid-value, big collections streamed element by element).
 
+#include "engine/rdb/rdb_decoder.h"
+
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -10,9 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "engine/rdb/rdb_decoder.h"
 #include "tests/engine/rdb/counting_sink.h"
 #include "tests/engine/rdb/model_sink.h"
 #include "tests/engine/rdb/rdb_builder.h"
@@ -177,9 +178,9 @@ Fixture EveryType() {
   db0["set:2"] = {{"type", "set"}, {"value", testing::SetJson({"x", "y", "1"})}};
   b.Key(3, "z:3").Len(4).Str("a").Byte(3).Raw("1.5").Str("b").Byte(254).Str("c").Byte(255);
   b.Str("d").Byte(5).Raw("-2e10");
-  db0["z:3"] = {{"type", "zset"},
-                {"value", testing::ZsetJson({{"a", 1.5}, {"b", INFINITY}, {"c", -INFINITY},
-                                             {"d", -2e10}})}};
+  db0["z:3"] = {
+      {"type", "zset"},
+      {"value", testing::ZsetJson({{"a", 1.5}, {"b", INFINITY}, {"c", -INFINITY}, {"d", -2e10}})}};
   b.Key(4, "h:4").Len(2).Str("f1").Str("v1").IntStr(7, 1).Str("seven");
   db0["h:4"] = {{"type", "hash"}, {"value", {{"f1", "v1"}, {"7", "seven"}}}};
   b.Key(5, "z:5").Len(3).Str("m3").Double(3.25).Str("m1").Double(-1).Str("m2").Double(1e300);
@@ -193,14 +194,13 @@ Fixture EveryType() {
   db0["zl:list"] = {{"type", "list"}, {"value", {"e1", "-7", "100000"}}};
   b.Key(11, "is").Str(BuildIntset({-3, 1, 40000}, 4));
   db0["is"] = {{"type", "set"}, {"value", testing::SetJson({"-3", "1", "40000"})}};
-  b.Key(12, "zl:zset").Str(BuildZiplist({std::string("one"), int64_t{1}, std::string("half"),
-                                         std::string("0.5"), std::string("ninf"),
-                                         std::string("-inf")}));
-  db0["zl:zset"] = {
-      {"type", "zset"},
-      {"value", testing::ZsetJson({{"ninf", -INFINITY}, {"half", 0.5}, {"one", 1}})}};
-  b.Key(13, "zl:hash").Str(BuildZiplist({std::string("f"), int64_t{1}, int64_t{2},
-                                         std::string("two")}));
+  b.Key(12, "zl:zset")
+      .Str(BuildZiplist({std::string("one"), int64_t{1}, std::string("half"), std::string("0.5"),
+                         std::string("ninf"), std::string("-inf")}));
+  db0["zl:zset"] = {{"type", "zset"},
+                    {"value", testing::ZsetJson({{"ninf", -INFINITY}, {"half", 0.5}, {"one", 1}})}};
+  b.Key(13, "zl:hash")
+      .Str(BuildZiplist({std::string("f"), int64_t{1}, int64_t{2}, std::string("two")}));
   db0["zl:hash"] = {{"type", "hash"}, {"value", {{"f", "1"}, {"2", "two"}}}};
 
   // 14: quicklist of ziplists (one empty node, which is skipped).
@@ -245,9 +245,8 @@ Fixture EveryType() {
                    {"value", {{"f1", "x"}, {"f2", "y"}, {"f3", "z"}}},
                    {"field_expire_ms", {{"f1", 1795553374400}, {"f3", 1795553374500}}}};
   b.Key(23, "hfe:rc:lp").Str(BuildListpack({"k", "v", "1700000000000"}));
-  db0["hfe:rc:lp"] = {{"type", "hash"},
-                      {"value", {{"k", "v"}}},
-                      {"field_expire_ms", {{"k", 1700000000000}}}};
+  db0["hfe:rc:lp"] = {
+      {"type", "hash"}, {"value", {{"k", "v"}}}, {"field_expire_ms", {{"k", 1700000000000}}}};
   b.Key(22, "hfe:rc:ht").Len(2).Len(1700000000001).Str("k1").Str("v1").Len(0).Str("k2").Str("v2");
   db0["hfe:rc:ht"] = {{"type", "hash"},
                       {"value", {{"k1", "v1"}, {"k2", "v2"}}},
@@ -264,13 +263,13 @@ Fixture EveryType() {
   b.Key(21, "st").Len(2);
   b.Len(16).StreamId(1000, 0).Str(BuildStreamNode(m, node1));
   b.Len(16).StreamId(2000, 5).Str(BuildStreamNode({2000, 5}, node2));
-  b.Len(4).Len(2000).Len(5);                                  // length, last id
-  b.Len(1000).Len(0).Len(1000).Len(1).Len(5);                 // first id, max deleted, added
-  b.Len(1).Str("g1").Len(1001).Len(0).Len(3);                 // group g1, last 1001-0, read 3
-  b.Len(2);                                                   // PEL
+  b.Len(4).Len(2000).Len(5);                   // length, last id
+  b.Len(1000).Len(0).Len(1000).Len(1).Len(5);  // first id, max deleted, added
+  b.Len(1).Str("g1").Len(1001).Len(0).Len(3);  // group g1, last 1001-0, read 3
+  b.Len(2);                                    // PEL
   b.StreamId(1000, 0).LE(1700000000000, 8).Len(2);
   b.StreamId(1001, 0).LE(1700000000001, 8).Len(1);
-  b.Len(2);                                                   // consumers
+  b.Len(2);  // consumers
   b.Str("alice").LE(1700000000002, 8).LE(1700000000003, 8).Len(1).StreamId(1000, 0);
   b.Str("bob").LE(1700000000004, 8).LE(1700000000005, 8).Len(1).StreamId(1001, 0);
   db3["st"] = {{"type", "stream"},
@@ -310,9 +309,8 @@ TEST(RdbDecoder, EveryTypeAndOpcode) {
   for (bool raw : {false, true}) {
     for (size_t chunk : {SIZE_MAX, size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{64}}) {
       json model = DecodeModel(f.rdb, chunk, raw);
-      ASSERT_EQ(model["dbs"], f.expected)
-          << "chunk " << chunk << " raw " << raw << "\n"
-          << json::diff(f.expected, model["dbs"]).dump();
+      ASSERT_EQ(model["dbs"], f.expected) << "chunk " << chunk << " raw " << raw << "\n"
+                                          << json::diff(f.expected, model["dbs"]).dump();
       EXPECT_EQ(model["rdb_version"], 12);
       EXPECT_EQ(model["aux"]["redis-ver"], "7.4.0");
       EXPECT_EQ(model["aux"]["redis-bits"], "64");
@@ -376,7 +374,9 @@ TEST(RdbDecoder, StreamLayouts15And19) {
   for (uint8_t type : {15, 19}) {
     RdbBuilder b(type == 15 ? 9 : 10);
     b.Key(type, "s").Len(1).Len(16).StreamId(5, 0);
-    b.Str(BuildStreamNode({5, 0}, {{5, 0, {"f", "v"}}, {5, 1, {"f", "w"}}, {6, 0, {"g", "1"}}}));
+    b.Str(BuildStreamNode(
+        {5, 0},
+        {{5, 0, {"f", "v"}}, {5, 1, {"f", "w"}}, {6, 0, {"9", "1", "g", "-20000", "300", "x"}}}));
     b.Len(3).Len(6).Len(0);
     if (type == 19) b.Len(5).Len(0).Len(0).Len(0).Len(3);
     b.Len(1).Str("grp").Len(5).Len(1);
@@ -390,9 +390,9 @@ TEST(RdbDecoder, StreamLayouts15And19) {
         EXPECT_EQ(s["length"], 3);
         EXPECT_EQ(s["entries_added"], 3);
         EXPECT_EQ(s["first_id"], type == 15 ? "0-0" : "5-0");
-        EXPECT_EQ(s["entries"], json::array({json::array({"5-0", {"f", "v"}}),
-                                             json::array({"5-1", {"f", "w"}}),
-                                             json::array({"6-0", {"g", "1"}})}));
+        EXPECT_EQ(s["entries"],
+                  json::array({json::array({"5-0", {"f", "v"}}), json::array({"5-1", {"f", "w"}}),
+                               json::array({"6-0", {"9", "1", "g", "-20000", "300", "x"}})}));
         EXPECT_EQ(s["groups"][0]["entries_read"], nullptr);
         EXPECT_EQ(s["groups"][0]["pending"], json({{"5-1", "c", 4}}));
       }
@@ -452,8 +452,7 @@ TEST(RdbDecoder, StreamCorruptionsAreReported) {
   expect_error(stream_rdb(key16, BuildListpack({"1", "0", "1", "a", "0"})), "truncated");
   expect_error(stream_rdb(key16, BuildListpack({"1", "0", "1", "a", "1"})), "terminated by 0");
   // lp-count off by one.
-  expect_error(stream_rdb(key16, BuildListpack({"1", "0", "1", "a", "0", "2", "0", "0", "b",
-                                                "5"})),
+  expect_error(stream_rdb(key16, BuildListpack({"1", "0", "1", "a", "0", "2", "0", "0", "b", "5"})),
                "lp-count");
   std::string trailing = BuildListpack({"1", "0", "1", "a", "0", "2", "0", "0", "b", "4", "x"});
   expect_error(stream_rdb(key16, trailing), "after the last entry");
@@ -646,7 +645,11 @@ TEST(RdbDecoder, LzfWithImpossibleSizesIsRejectedBeforeAllocating) {
 TEST(RdbDecoder, LzfBadBackReference) {
   // "a" then a back-reference 6 bytes back.
   RdbBuilder b(10);
-  b.Byte(0).Str("key1").Byte(0xC3).Len(4).Len(4).Raw(std::string("\x00" "a" "\x20\x05", 4));
+  b.Byte(0).Str("key1").Byte(0xC3).Len(4).Len(4).Raw(
+      std::string("\x00"
+                  "a"
+                  "\x20\x05",
+                  4));
   CountingSink sink;
   absl::Status st = Decode(&sink, b.Finish());
   EXPECT_EQ(st.code(), absl::StatusCode::kDataLoss) << st;
@@ -696,7 +699,9 @@ TEST(RdbDecoder, MalformedRecords) {
   expect_loss(RdbBuilder(12).Key(25, "h").LE(0, 8).Str(BuildListpack({"a", "b", "x"})), "TTL");
   expect_loss(RdbBuilder(12).Key(24, "h").LE(1, 8).Len(1).Len(uint64_t{1} << 50), "TTL");
   expect_loss(RdbBuilder(12).Key(11, "s").Str(BuildIntset({}, 2)), "bad intset");
-  expect_loss(RdbBuilder(12).Key(9, "m").Str("\x01\x05" "a\xff"), "bad zipmap");
+  expect_loss(RdbBuilder(12).Key(9, "m").Str("\x01\x05"
+                                             "a\xff"),
+              "bad zipmap");
   expect_loss(RdbBuilder(12).Key(13, "h").Str(BuildZiplist({std::string("a")})), "odd number");
   expect_loss(RdbBuilder(12).Key(12, "z").Str(BuildZiplist({std::string("a"), std::string("q")})),
               "not a number");

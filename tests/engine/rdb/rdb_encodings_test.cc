@@ -1,11 +1,11 @@
 // CRC64, LZF and the legacy encodings only the RDB uses (ziplist, intset, zipmap): known values,
 // every encoding, and corrupt inputs (every one must be rejected or read safely, never crash).
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/rdb/crc64.h"
 #include "engine/rdb/intset.h"
@@ -84,22 +84,56 @@ TEST(Lzf, RejectsMalformedInput) {
   std::string err;
   char out[64];
   // Back-reference before the start of the output.
-  EXPECT_FALSE(LzfDecompress(std::string("\x00" "a" "\x20\x05", 4), out, 4, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x00"
+                                         "a"
+                                         "\x20\x05",
+                                         4),
+                             out, 4, &err));
   EXPECT_NE(err.find("back-reference"), std::string::npos) << err;
   // Back-reference as the very first thing.
   EXPECT_FALSE(LzfDecompress(std::string("\x20\x00", 2), out, 3, &err));
   // Literal run longer than the input.
-  EXPECT_FALSE(LzfDecompress(std::string("\x05" "ab", 3), out, 6, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x05"
+                                         "ab",
+                                         3),
+                             out, 6, &err));
   // Truncated back-reference (missing distance byte; missing length byte).
-  EXPECT_FALSE(LzfDecompress(std::string("\x01" "ab" "\x20", 4), out, 5, &err));
-  EXPECT_FALSE(LzfDecompress(std::string("\x01" "ab" "\xe0", 4), out, 20, &err));
-  EXPECT_FALSE(LzfDecompress(std::string("\x01" "ab" "\xe0\x01", 5), out, 20, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x01"
+                                         "ab"
+                                         "\x20",
+                                         4),
+                             out, 5, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x01"
+                                         "ab"
+                                         "\xe0",
+                                         4),
+                             out, 20, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x01"
+                                         "ab"
+                                         "\xe0\x01",
+                                         5),
+                             out, 20, &err));
   // Output shorter / longer than announced.
-  EXPECT_FALSE(LzfDecompress(std::string("\x01" "ab", 3), out, 3, &err));
-  EXPECT_FALSE(LzfDecompress(std::string("\x02" "abc", 4), out, 2, &err));
-  EXPECT_FALSE(LzfDecompress(std::string("\x00" "a" "\x20\x00", 4), out, 3, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x01"
+                                         "ab",
+                                         3),
+                             out, 3, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x02"
+                                         "abc",
+                                         4),
+                             out, 2, &err));
+  EXPECT_FALSE(LzfDecompress(std::string("\x00"
+                                         "a"
+                                         "\x20\x00",
+                                         4),
+                             out, 3, &err));
   // A valid overlapping back-reference: "a" then copy 3 from 1 back = "aaaa".
-  ASSERT_TRUE(LzfDecompress(std::string("\x00" "a" "\x20\x00", 4), out, 4, &err)) << err;
+  ASSERT_TRUE(LzfDecompress(std::string("\x00"
+                                        "a"
+                                        "\x20\x00",
+                                        4),
+                            out, 4, &err))
+      << err;
   EXPECT_EQ(std::string(out, 4), "aaaa");
 }
 
@@ -126,15 +160,46 @@ std::vector<std::string> ZiplistStrings(std::string_view zl) {
 TEST(Ziplist, DecodesEveryEncoding) {
   std::string s14(300, 'm');
   std::string s32(20000, 'L');
-  std::vector<ZlItem> items = {
-      std::string("a"), std::string(""), int64_t{0}, int64_t{12}, int64_t{13}, int64_t{-1},
-      int64_t{-128}, int64_t{127}, int64_t{300}, int64_t{-30000}, int64_t{8000000},
-      int64_t{-8388608}, int64_t{2000000000}, int64_t{-2147483648LL}, int64_t{6000000000},
-      int64_t{INT64_MIN}, int64_t{INT64_MAX}, s14, s32, std::string("tail")};
-  std::vector<std::string> expected = {"a", "", "0", "12", "13", "-1", "-128", "127", "300",
-                                       "-30000", "8000000", "-8388608", "2000000000",
-                                       "-2147483648", "6000000000", "-9223372036854775808",
-                                       "9223372036854775807", s14, s32, "tail"};
+  std::vector<ZlItem> items = {std::string("a"),
+                               std::string(""),
+                               int64_t{0},
+                               int64_t{12},
+                               int64_t{13},
+                               int64_t{-1},
+                               int64_t{-128},
+                               int64_t{127},
+                               int64_t{300},
+                               int64_t{-30000},
+                               int64_t{8000000},
+                               int64_t{-8388608},
+                               int64_t{2000000000},
+                               int64_t{-2147483648LL},
+                               int64_t{6000000000},
+                               int64_t{INT64_MIN},
+                               int64_t{INT64_MAX},
+                               s14,
+                               s32,
+                               std::string("tail")};
+  std::vector<std::string> expected = {"a",
+                                       "",
+                                       "0",
+                                       "12",
+                                       "13",
+                                       "-1",
+                                       "-128",
+                                       "127",
+                                       "300",
+                                       "-30000",
+                                       "8000000",
+                                       "-8388608",
+                                       "2000000000",
+                                       "-2147483648",
+                                       "6000000000",
+                                       "-9223372036854775808",
+                                       "9223372036854775807",
+                                       s14,
+                                       s32,
+                                       "tail"};
   for (bool big_prevlen : {false, true}) {
     std::string zl = BuildZiplist(items, big_prevlen);
     auto n = ziplist::Validate(zl);
@@ -163,17 +228,16 @@ TEST(Ziplist, RejectsCorruption) {
     mutate(&zl);
     return !ziplist::Validate(zl).ok();
   };
-  EXPECT_TRUE(bad([](std::string* z) { (*z)[0] ^= 1; }));               // zlbytes
-  EXPECT_TRUE(bad([](std::string* z) { (*z)[4] = 11; }));               // zltail not the last
-  EXPECT_TRUE(bad([](std::string* z) { (*z)[4] = 100; }));              // zltail out of range
-  EXPECT_TRUE(bad([](std::string* z) { (*z)[8] = 2; }));                // count
-  EXPECT_TRUE(bad([](std::string* z) { z->back() = 0; }));              // terminator
-  EXPECT_TRUE(bad([](std::string* z) { (*z)[10] = 3; }));               // first prevlen
-  EXPECT_TRUE(bad([](std::string* z) { (*z)[11] = 0x3f; }));            // string overruns
+  EXPECT_TRUE(bad([](std::string* z) { (*z)[0] ^= 1; }));     // zlbytes
+  EXPECT_TRUE(bad([](std::string* z) { (*z)[4] = 11; }));     // zltail not the last
+  EXPECT_TRUE(bad([](std::string* z) { (*z)[4] = 100; }));    // zltail out of range
+  EXPECT_TRUE(bad([](std::string* z) { (*z)[8] = 2; }));      // count
+  EXPECT_TRUE(bad([](std::string* z) { z->back() = 0; }));    // terminator
+  EXPECT_TRUE(bad([](std::string* z) { (*z)[10] = 3; }));     // first prevlen
+  EXPECT_TRUE(bad([](std::string* z) { (*z)[11] = 0x3f; }));  // string overruns
   EXPECT_TRUE(bad([](std::string* z) { (*z)[11] = static_cast<char>(0xC1); }));  // bad encoding
   EXPECT_TRUE(bad([](std::string* z) { (*z)[15] = static_cast<char>(0xFF); }));  // early end
-  EXPECT_TRUE(ziplist::Validate(good.substr(0, 5)).status().code() ==
-              absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(ziplist::Validate(good.substr(0, 5)).status().code() == absl::StatusCode::kDataLoss);
   // Every single-byte change either fails validation or reads safely.
   for (size_t i = 0; i < good.size(); ++i) {
     for (int bit = 0; bit < 8; ++bit) {
@@ -195,10 +259,10 @@ TEST(Intset, ValidatesAndReads) {
     ASSERT_EQ(*n, v.size());
     for (uint32_t i = 0; i < *n; ++i) EXPECT_EQ(intset::Get(is, i), v[i]);
   }
-  EXPECT_FALSE(intset::Validate(BuildIntset({}, 2)).ok());          // empty
-  EXPECT_FALSE(intset::Validate(BuildIntset({3, 2}, 2)).ok());      // unsorted
-  EXPECT_FALSE(intset::Validate(BuildIntset({2, 2}, 4)).ok());      // duplicate
-  EXPECT_FALSE(intset::Validate(BuildIntset({1, 2}, 3)).ok());      // width
+  EXPECT_FALSE(intset::Validate(BuildIntset({}, 2)).ok());            // empty
+  EXPECT_FALSE(intset::Validate(BuildIntset({3, 2}, 2)).ok());        // unsorted
+  EXPECT_FALSE(intset::Validate(BuildIntset({2, 2}, 4)).ok());        // duplicate
+  EXPECT_FALSE(intset::Validate(BuildIntset({1, 2}, 3)).ok());        // width
   EXPECT_FALSE(intset::Validate(BuildIntset({1, 2}, 2) + "x").ok());  // size
   EXPECT_FALSE(intset::Validate("abc").ok());
   std::string huge = BuildIntset({1}, 8);

@@ -4,6 +4,7 @@
 // deletions, consumer groups, pending entries and consumers, and a function library. The decoded
 // model must equal what the server itself reports through its commands.
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,8 +15,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/protocol/resp_parser.h"
 #include "engine/protocol/resp_writer.h"
@@ -119,12 +118,24 @@ std::vector<Cmd> FillCommands(uint64_t now_ms) {
     std::string key = "str:" + std::to_string(i);
     std::string value;
     switch (i % 6) {
-      case 0: value = std::to_string(static_cast<int64_t>(rng()) - (1LL << 31)); break;
-      case 1: value = std::to_string(static_cast<int64_t>(rng()) * 1000003); break;
-      case 2: value = "small value " + std::to_string(i); break;
-      case 3: value = std::string(100 + i % 300, 'a' + i % 26); break;  // LZF
-      case 4: value = RandomBytes(&rng, 20 + i % 2000); break;
-      case 5: value = ""; break;
+      case 0:
+        value = std::to_string(static_cast<int64_t>(rng()) - (1LL << 31));
+        break;
+      case 1:
+        value = std::to_string(static_cast<int64_t>(rng()) * 1000003);
+        break;
+      case 2:
+        value = "small value " + std::to_string(i);
+        break;
+      case 3:
+        value = std::string(100 + i % 300, 'a' + i % 26);
+        break;  // LZF
+      case 4:
+        value = RandomBytes(&rng, 20 + i % 2000);
+        break;
+      case 5:
+        value = "";
+        break;
     }
     cmds.push_back({"SET", key, value});
     ttl(key, i);
@@ -164,10 +175,18 @@ std::vector<Cmd> FillCommands(uint64_t now_ms) {
     for (int j = 0; j < n; ++j) {
       double score;
       switch (j % 5) {
-        case 0: score = j; break;
-        case 1: score = (static_cast<double>(rng()) - 2e9) / 7.0; break;
-        case 2: score = 1.5e300 * (j % 2 ? 1 : -1); break;
-        default: score = j * 0.25; break;
+        case 0:
+          score = j;
+          break;
+        case 1:
+          score = (static_cast<double>(rng()) - 2e9) / 7.0;
+          break;
+        case 2:
+          score = 1.5e300 * (j % 2 ? 1 : -1);
+          break;
+        default:
+          score = j * 0.25;
+          break;
       }
       char buf[64];
       std::snprintf(buf, sizeof(buf), "%.17g", score);
@@ -301,8 +320,8 @@ json ServerModel(Server* s) {
         std::map<std::string, json> owned;
         Reply pend = s->One({"XPENDING", k, gname, "-", "+", "1000000"});
         for (const auto& p : pend.elements) {
-          og["pending"].push_back(json::array(
-              {p.elements[0].str, Canon(p.elements[1].str), p.elements[3].integer}));
+          og["pending"].push_back(
+              json::array({p.elements[0].str, Canon(p.elements[1].str), p.elements[3].integer}));
           owned[p.elements[1].str].push_back(p.elements[0].str);
         }
         og["consumers"] = json::array();
@@ -334,10 +353,9 @@ void CheckServerRdb(const std::vector<std::string>& args) {
   }
   Server s(args);
   ASSERT_TRUE(s.ok());
-  uint64_t now_ms = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
   s.Run(FillCommands(now_ms));
   Reply dbsize = s.One({"DBSIZE"});
   EXPECT_GE(dbsize.integer, 20000);

@@ -5,6 +5,8 @@
 // chunk lives in its own heap buffer that is freed right after Feed(), so ASan catches any view
 // the decoder keeps into the caller's bytes. The raw-listpack path is checked the same way.
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +15,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "engine/rdb/rdb_decoder.h"
 #include "tests/engine/rdb/model_sink.h"
@@ -137,15 +137,17 @@ TEST_P(RdbVectorTest, Whole) {
 
 TEST_P(RdbVectorTest, WholeWithEofMarkAfter) {
   // A diskless transfer puts a 40-byte mark after the RDB: Feed must stop right before it.
-  Check("whole+mark", false, [] { return size_t{1} << 40; }, std::string(40, 'x'));
+  Check(
+      "whole+mark", false, [] { return size_t{1} << 40; }, std::string(40, 'x'));
 }
 
 TEST_P(RdbVectorTest, RandomChunks) {
   for (uint32_t seed = 1; seed <= 3; ++seed) {
     std::mt19937 rng(seed);
     std::uniform_int_distribution<size_t> dist(1, seed == 1 ? 64 : seed == 2 ? 4096 : 70000);
-    Check(StrCat("random chunks seed ", seed), false, [&] { return dist(rng); },
-          std::string(40, 'm'));
+    Check(
+        StrCat("random chunks seed ", seed), false, [&] { return dist(rng); },
+        std::string(40, 'm'));
   }
 }
 
