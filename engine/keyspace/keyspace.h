@@ -26,6 +26,7 @@
 //     the helpers at Redis's thresholds and never move the KeyEntry itself.
 //   * Emptied containers are not deleted automatically: the applier deletes the key when a
 //     command leaves it empty, as Redis does.
+//   * engine/keyspace/values.h has the factories for new values and a worked example.
 
 #include <cstdint>
 #include <memory>
@@ -159,6 +160,13 @@ class Keyspace {
   // `e` must be the same entry (container edits never move it).
   size_t BeginEdit(const KeyEntry* e) const { return obj::Bytes(e); }
   void EndEdit(const KeyEntry* e, size_t token);
+  // The same as a scope: runs fn() (which edits e's value in place) with the accounting.
+  template <typename F>
+  void Edit(const KeyEntry* e, F&& fn) {
+    size_t token = BeginEdit(e);
+    fn();
+    EndEdit(e, token);
+  }
   // Direct hook for code that manages memory outside entries.
   void AdjustBytes(int64_t delta);
 

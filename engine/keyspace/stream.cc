@@ -232,6 +232,18 @@ void Stream::Append(StreamId id, std::span<const std::string_view> fv) {
 }
 
 bool Stream::Delete(StreamId id) {
+  if (!DeleteEntry(id)) return false;
+  bool was_first = id == first_id;
+  if (max_deleted_id < id) max_deleted_id = id;
+  if (length == 0) {
+    first_id = StreamId{};
+  } else if (was_first && !FirstEntry(&first_id)) {
+    first_id = kStreamIdMax;
+  }
+  return true;
+}
+
+bool Stream::DeleteEntry(StreamId id) {
   auto it = nodes_.upper_bound(id);
   if (it == nodes_.begin()) return false;
   --it;

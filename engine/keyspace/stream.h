@@ -87,7 +87,8 @@ class Stream {
   // Appends an entry as XADD does (id > last_id is the caller's check); updates length,
   // last_id, first_id and entries_added.
   void Append(StreamId id, std::span<const std::string_view> fields_and_values);
-  // Marks an entry deleted (XDEL); false if absent. Updates length (not max_deleted_id).
+  // Deletes an entry as XDEL does (marks it deleted in its node, frees the node when no live
+  // entry remains); false if absent. Updates length, max_deleted_id and first_id like XDEL.
   bool Delete(StreamId id);
 
   // Calls fn(const StreamEntryView&) for live entries with start <= id <= end, ascending (or
@@ -114,6 +115,8 @@ class Stream {
                          std::vector<std::string_view>* fields, std::deque<std::string>* storage);
 
  private:
+  bool DeleteEntry(StreamId id);
+
   absl::btree_map<StreamId, char*> nodes_;
   std::map<std::string, std::unique_ptr<StreamGroup>, std::less<>> groups_;
   size_t node_bytes_ = 0;
