@@ -379,6 +379,21 @@ void Populate(Diff& d, std::mt19937& rng) {
   cmd({"SET", "db3:a", "1"});
   cmd({"RPUSH", "db3:l", "x"});
   cmd({"SELECT", "0"});
+  // Geo sets: a small one (listpack) and a big one (skiplist).
+  cmd({"GEOADD",  "geo:small", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
+       "Catania", "2.349014",  "48.864716", "Paris",     "-0.1275", "51.507222", "London",
+       "0",       "0",         "origin",    "179.9",     "-85",     "edge"});
+  {
+    Args a = {"GEOADD", "geo:big"};
+    for (int i = 0; i < 400; ++i) {
+      double lon = -10 + static_cast<double>(rng() % 40000) / 1000;
+      double lat = 35 + static_cast<double>(rng() % 20000) / 1000;
+      a.push_back(StrCat(lon));
+      a.push_back(StrCat(lat));
+      a.push_back(StrCat("p", i));
+    }
+    cmd(a);
+  }
   // A function library.
   cmd({"FUNCTION", "LOAD",
        "#!lua name=mylib\nredis.register_function{function_name='myfunc', callback=function(k, "
@@ -896,6 +911,55 @@ std::vector<Case> GenerateCases(std::mt19937& rng) {
     add({"SORT_RO", k, "STORE", "dst"});
     add({"SORT_RO", k, "LIMIT", "a", "b"});
   }
+
+  // GEO.
+  for (const char* k : {"geo:small", "geo:big", "missing", "s:int"}) {
+    add({"GEOPOS", k, "Palermo", "p1", "nope", "edge", "origin", "p399"});
+    add({"GEOHASH", k, "Palermo", "p2", "nope", "edge", "origin"});
+    add({"GEODIST", k, "Palermo", "Catania"});
+    add({"GEODIST", k, "p1", "p2", "km"});
+    add({"GEODIST", k, "Paris", "London", "MI"});
+    add({"GEODIST", k, "p3", "p4", "ft"});
+    add({"GEODIST", k, "p3", "nope"});
+    add({"GEODIST", k, "p3", "p4", "parsec"});
+    add({"GEODIST", k, "p3", "p4", "m", "x"});
+    for (const char* center : {"Palermo", "p5", "p17", "nope"}) {
+      add({"GEOSEARCH", k, "FROMMEMBER", center, "BYRADIUS", "300", "km"});
+      add({"GEOSEARCH", k, "FROMMEMBER", center, "BYRADIUS", "500", "km", "ASC", "WITHDIST",
+           "WITHCOORD", "WITHHASH"});
+      add({"GEOSEARCH", k, "FROMMEMBER", center, "BYBOX", "400", "300", "km", "DESC", "COUNT",
+           "5"});
+      add({"GEOSEARCH", k, "FROMMEMBER", center, "BYRADIUS", "1000", "km", "COUNT", "3", "ANY"});
+      add({"GEORADIUSBYMEMBER_RO", k, center, "200", "mi", "WITHDIST"});
+      add({"GEORADIUSBYMEMBER_RO", k, center, "200", "mi", "COUNT", "4", "DESC"});
+    }
+    for (const auto& [lon, lat] : std::vector<std::pair<const char*, const char*>>{
+             {"15", "37"}, {"0", "0"}, {"5", "45"}, {"-170", "80"}, {"179.99", "-84"}}) {
+      add({"GEOSEARCH", k, "FROMLONLAT", lon, lat, "BYRADIUS", "2000", "km", "WITHCOORD"});
+      add({"GEOSEARCH", k, "FROMLONLAT", lon, lat, "BYBOX", "3000", "1000", "km", "ASC",
+           "WITHDIST"});
+      add({"GEOSEARCH", k, "FROMLONLAT", lon, lat, "BYRADIUS", "100", "m"});
+      add({"GEORADIUS_RO", k, lon, lat, "800", "km"});
+      add({"GEORADIUS_RO", k, lon, lat, "5000", "km", "WITHDIST", "WITHHASH", "COUNT", "10"});
+    }
+  }
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "200", "10", "BYRADIUS", "1", "km"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "x", "10", "BYRADIUS", "1", "km"});
+  add({"GEOSEARCH", "geo:small", "BYRADIUS", "1", "km"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1"});
+  add({"geosearch", "geo:small", "FROMLONLAT", "1", "1", "FROMMEMBER", "Paris", "BYRADIUS", "1",
+       "km"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1", "BYRADIUS", "-1", "km"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1", "BYRADIUS", "x", "km"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1", "BYBOX", "1", "-1", "km"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1", "BYBOX", "1", "1", "yards"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km", "ANY"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km", "COUNT", "0"});
+  add({"GEOSEARCH", "geo:small", "FROMLONLAT", "1", "1", "BYRADIUS", "1", "km", "STORE", "x"});
+  add({"GEORADIUS_RO", "geo:small", "1", "1", "1", "km", "STORE", "x"});
+  add({"GEORADIUSBYMEMBER_RO", "geo:small", "nope", "1", "km"});
+  add({"GEOPOS"});
+  add({"GEODIST", "geo:small", "a"});
 
   // FUNCTION LIST.
   add({"FUNCTION", "LIST"});
