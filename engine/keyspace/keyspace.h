@@ -192,9 +192,11 @@ class Keyspace {
   std::unique_ptr<KeyspaceImpl> impl_;
 };
 
-// Builds a keyspace from a decoded RDB. Records the replication AUX fields it sees. Every
-// error leaves `target` empty (what was built is freed): a failed load never half-fills it.
-// The target is cleared at OnHeader.
+// Builds a keyspace from a decoded RDB. Records the replication AUX fields it sees.
+// The target is cleared at OnHeader (a full sync replaces the dataset). Every error leaves
+// `target` empty (what was built is freed): an error returned by a sink call, Abort(), or
+// destroying the loader after OnHeader but before a successful OnEnd (the decoder stopped on
+// corrupt input or the transfer broke) — a failed load never half-fills the keyspace.
 class KeyspaceLoader : public rdb::RdbSink {
  public:
   explicit KeyspaceLoader(Keyspace* target);
@@ -205,6 +207,10 @@ class KeyspaceLoader : public rdb::RdbSink {
   const std::string& repl_id() const { return repl_id_; }
   int64_t repl_offset() const { return repl_offset_; }
   int rdb_version() const { return rdb_version_; }
+  // True once OnEnd succeeded.
+  bool finished() const { return finished_; }
+  // Drops what was loaded so far (the target becomes empty).
+  void Abort();
 
   class State;  // the value under construction (public for the loader's helpers)
 
@@ -254,6 +260,8 @@ class KeyspaceLoader : public rdb::RdbSink {
   std::string repl_id_;
   int64_t repl_offset_ = -1;
   int rdb_version_ = 0;
+  bool started_ = false;
+  bool finished_ = false;
   std::unique_ptr<State> state_;
 };
 

@@ -47,17 +47,27 @@ class KeyspaceLoader::State {
 KeyspaceLoader::KeyspaceLoader(Keyspace* target)
     : target_(target), state_(std::make_unique<State>()) {}
 
-KeyspaceLoader::~KeyspaceLoader() = default;
+KeyspaceLoader::~KeyspaceLoader() {
+  if (started_ && !finished_) Abort();
+}
 
-absl::Status KeyspaceLoader::Fail(absl::Status s) {
+void KeyspaceLoader::Abort() {
   state_->Reset();
   target_->Clear();
+  started_ = false;
+  finished_ = false;
+}
+
+absl::Status KeyspaceLoader::Fail(absl::Status s) {
+  Abort();
   return s;
 }
 
 absl::Status KeyspaceLoader::OnHeader(int rdb_version) {
   state_->Reset();
   target_->Clear();
+  started_ = true;
+  finished_ = false;
   rdb_version_ = rdb_version;
   target_->set_rdb_version(rdb_version);
   return absl::OkStatus();
@@ -101,6 +111,7 @@ absl::Status KeyspaceLoader::OnFunction(std::string_view code) {
 
 absl::Status KeyspaceLoader::OnEnd() {
   if (state_->building) return Fail(absl::DataLossError("RDB ended inside a value"));
+  finished_ = true;
   return absl::OkStatus();
 }
 

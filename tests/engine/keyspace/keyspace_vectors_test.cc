@@ -320,5 +320,60 @@ TEST(KeyspaceVectors, ExpiredKeysAreHiddenButCounted) {
   EXPECT_EQ(Exec(ks, ctx, {"DBSIZE"}), StrCat(":", ks.KeyCount(0), "\r\n"));
 }
 
+// A load that stops half way (corrupt or truncated input) leaves the keyspace empty.
+TEST(KeyspaceVectors, BrokenLoadsLeaveNothing) {
+  std::string rdb = ReadFile(VectorDir() + "/redis-7.2.6-rdb11-default.rdb");
+  Keyspace ks;
+  ks.Add(0, obj::NewString("old", "value", obj::kNoExpire));
+  {
+    KeyspaceLoader loader(&ks);
+    rdb::RdbDecoder dec(&loader);
+    ASSERT_TRUE(dec.Feed(std::string_view(rdb).substr(0, rdb.size() / 2)).ok());
+    EXPECT_GT(ks.KeyCount(0), 0u);
+    EXPECT_FALSE(dec.Finish().ok());
+  }
+  EXPECT_EQ(ks.KeyCount(0), 0u);
+  EXPECT_EQ(ks.DatasetBytes(), 0u);
+  // A sink-level error (a zset member twice) also empties it.
+  KeyspaceLoader loader(&ks);
+  ASSERT_TRUE(loader.OnHeader(10).ok());
+  ASSERT_TRUE(loader.OnString("a", rdb::KeyMeta{}, "1").ok());
+  ASSERT_TRUE(loader.BeginZset("z", rdb::KeyMeta{}, 2).ok());
+  ASSERT_TRUE(loader.ZsetMember("m", 1).ok());
+  EXPECT_FALSE(loader.ZsetMember("m", 2).ok());
+  EXPECT_EQ(ks.KeyCount(0), 0u);
+  // Stream consumers must own entries of the group PEL.
+  ASSERT_TRUE(loader.OnHeader(10).ok());
+  ASSERT_TRUE(loader.BeginStream("s", rdb::KeyMeta{}).ok());
+  rdb::StreamGroupMeta g;
+  g.name = "g";
+  ASSERT_TRUE(loader.StreamGroup(g).ok());
+  rdb::StreamConsumerMeta c;
+  c.name = "c";
+  ASSERT_TRUE(loader.StreamConsumer(c).ok());
+  EXPECT_FALSE(loader.StreamConsumerPending(rdb::StreamId{1, 1}).ok());
+  EXPECT_EQ(ks.KeyCount(0), 0u);
+}
+
+// The replication AUX fields are kept.
+TEST(KeyspaceVectors, KeepsReplicationAux) {
+  Keyspace ks;
+  KeyspaceLoader loader(&ks);
+  ASSERT_TRUE(loader.OnHeader(11).ok());
+  ASSERT_TRUE(loader.OnAux("repl-stream-db", "3").ok());
+  ASSERT_TRUE(loader.OnAux("repl-id", "0123456789012345678901234567890123456789").ok());
+  ASSERT_TRUE(loader.OnAux("repl-offset", "123456").ok());
+  ASSERT_TRUE(loader.OnAux("redis-ver", "7.2.6").ok());
+  ASSERT_TRUE(loader.OnSelectDb(20).ok());
+  ASSERT_TRUE(loader.OnString("k", rdb::KeyMeta{20, -1}, "v").ok());
+  ASSERT_TRUE(loader.OnEnd().ok());
+  EXPECT_EQ(loader.repl_stream_db(), 3);
+  EXPECT_EQ(loader.repl_id(), "0123456789012345678901234567890123456789");
+  EXPECT_EQ(loader.repl_offset(), 123456);
+  EXPECT_EQ(loader.rdb_version(), 11);
+  EXPECT_EQ(ks.num_dbs(), 21);
+  EXPECT_EQ(ks.KeyCount(20), 1u);
+}
+
 }  // namespace
 }  // namespace redlink::engine::kstest
