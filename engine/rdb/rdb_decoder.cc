@@ -859,15 +859,22 @@ absl::Status RdbDecoder::Impl::EmitHashListpackEx(std::string_view lp, uint32_t 
                    StrCat(count, " entries is not a multiple of 3 (field, value, TTL)"));
   }
   if (count == 0) return absl::OkStatus();
-  // Check the TTLs first: the raw path hands the listpack over as is.
+  // Check the TTLs first: the raw path hands the listpack over as is. As _lpEntryValidation()
+  // checks: integers in 0..EB_EXPIRE_TIME_MAX, and ordered the way listpackEx keeps them (fields
+  // with a TTL first, by ascending TTL, then the fields without one).
   {
     listpack::Reader r(lp);
     listpack::Entry f, v, t;
+    int64_t last = -1;
     while (r.Next(&f) && r.Next(&v) && r.Next(&t)) {
       int64_t ttl;
       if (!IntOf(t, &ttl) || ttl < 0 || static_cast<uint64_t>(ttl) > kExpireTimeMax) {
         return Corrupt(b_.offset, "bad listpack", "hash field TTL is not a valid time");
       }
+      if (ttl != 0 && (last == 0 || ttl < last)) {
+        return Corrupt(b_.offset, "bad listpack", "hash field TTLs are out of order");
+      }
+      last = ttl;
     }
   }
   RETURN_IF_ERROR(sink_->BeginHash(key_.view, meta_, count / 3));

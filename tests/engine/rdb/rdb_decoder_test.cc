@@ -211,9 +211,11 @@ Fixture EveryType() {
   // 16: listpack hash, 17: listpack zset, 20: listpack set.
   b.Key(16, "lp:hash").Str(BuildListpack({"f1", "v1", "f2", "22"}));
   db0["lp:hash"] = {{"type", "hash"}, {"value", {{"f1", "v1"}, {"f2", "22"}}}};
-  b.Key(17, "lp:zset").Str(BuildListpack({"a", "1.5", "b", "2", "c", "-inf"}));
-  db0["lp:zset"] = {{"type", "zset"},
-                    {"value", testing::ZsetJson({{"c", -INFINITY}, {"a", 1.5}, {"b", 2}})}};
+  // "+7" is not what Redis writes, but strtod() (zzlStrtod) reads it.
+  b.Key(17, "lp:zset").Str(BuildListpack({"a", "1.5", "b", "2", "c", "-inf", "d", "+7"}));
+  db0["lp:zset"] = {
+      {"type", "zset"},
+      {"value", testing::ZsetJson({{"c", -INFINITY}, {"a", 1.5}, {"b", 2}, {"d", 7}})}};
   b.Key(20, "lp:set").Str(BuildListpack({"m1", "2", "m3"}));
   db0["lp:set"] = {{"type", "set"}, {"value", testing::SetJson({"m1", "2", "m3"})}};
 
@@ -698,6 +700,12 @@ TEST(RdbDecoder, MalformedRecords) {
   expect_loss(RdbBuilder(12).Key(25, "h").LE(0, 8).Str(BuildListpack({"a", "b"})), "multiple");
   expect_loss(RdbBuilder(12).Key(25, "h").LE(0, 8).Str(BuildListpack({"a", "b", "x"})), "TTL");
   expect_loss(RdbBuilder(12).Key(24, "h").LE(1, 8).Len(1).Len(uint64_t{1} << 50), "TTL");
+  expect_loss(RdbBuilder(12).Key(25, "h").LE(0, 8).Str(
+                  BuildListpack({"a", "1", "0", "b", "2", "1700000000000"})),
+              "out of order");
+  expect_loss(RdbBuilder(12).Key(25, "h").LE(0, 8).Str(
+                  BuildListpack({"a", "1", "1700000000001", "b", "2", "1700000000000"})),
+              "out of order");
   expect_loss(RdbBuilder(12).Key(11, "s").Str(BuildIntset({}, 2)), "bad intset");
   expect_loss(RdbBuilder(12).Key(9, "m").Str("\x01\x05"
                                              "a\xff"),
@@ -799,6 +807,38 @@ TEST(RdbDecoder, KeyMetaAppliesToTheNextKeyOnly) {
   EXPECT_EQ(db["a"]["expire_ms"], 123);
   EXPECT_FALSE(db["b"].contains("expire_ms"));
   EXPECT_EQ(db["c"]["expire_ms"], -5);
+}
+
+// Not a check: writes the synthetic RDBs of this file as fuzzing seeds when REDLINK_RDB_SEED_DIR
+// is set (tests/fuzz/rdb_seed_corpus.sh does that), so the fuzzer starts from every type and
+// opcode, not only from what real servers write.
+TEST(RdbDecoder, WriteFuzzSeeds) {
+  const char* dir = std::getenv("REDLINK_RDB_SEED_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "REDLINK_RDB_SEED_DIR not set";
+  auto write = [dir](const std::string& name, const std::string& bytes) {
+    std::FILE* f = std::fopen((std::string(dir) + "/" + name).c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  };
+  write("synthetic-every-type.rdb", EveryType().rdb);
+  for (uint8_t type : {15, 19}) {
+    RdbBuilder b(type == 15 ? 9 : 10);
+    b.Key(type, "s").Len(1).Len(16).StreamId(5, 0);
+    b.Str(BuildStreamNode({5, 0}, {{5, 0, {"f", "v"}}, {6, 0, {"g", "1"}, true}}));
+    b.Len(1).Len(6).Len(0);
+    if (type == 19) b.Len(5).Len(0).Len(6).Len(0).Len(2);
+    b.Len(1).Str("grp").Len(5).Len(0);
+    if (type == 19) b.Len(1);
+    b.Len(1).StreamId(5, 0).LE(99, 8).Len(4).Len(1).Str("c").LE(77, 8).Len(1).StreamId(5, 0);
+    write("synthetic-stream-" + std::to_string(type) + ".rdb", b.Finish());
+  }
+  write("synthetic-module.rdb",
+        RdbBuilder(11).Key(7, "m").Len(ModuleId("ReJSON-RL", 3)).Len(5).Str("{}").Len(0).Finish());
+  write("synthetic-module-aux.rdb",
+        RdbBuilder(11).Byte(0xF7).Len(ModuleId("graphdata", 1)).Len(2).Len(1).Len(0).Finish());
+  write("synthetic-old-v1.rdb",
+        RdbBuilder(1).Key(0, "k").Str("v").ExpireSec(5).Key(1, "l").Len(1).Str("x").Finish());
 }
 
 }  // namespace
