@@ -128,7 +128,10 @@ void ReplicaLink::TransitionTo(LinkPhase next) {
   LinkState after = PublicState(next);
   if (before != after || old == LinkPhase::kIdle) {
     phase_since_ = absl::Now();
-    LINK_LOG(Info, spec_.id) << "state " << LinkStateName(before) << " -> " << LinkStateName(after);
+    if (before != after) {
+      LINK_LOG(Info, spec_.id) << "state " << LinkStateName(before) << " -> "
+                               << LinkStateName(after);
+    }
     Publish(true);
   } else {
     MarkDirty();

@@ -268,14 +268,13 @@ class RespServer::LoopState : public IoHandler {
       : server_(server), loop_(loop), listen_fd_(listen_fd) {}
 
   void Start() {
-    if (auto s = loop_->Watch(listen_fd_, EPOLLIN, this); !s.ok()) {
+    if (auto s = loop_->Watch(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this); !s.ok()) {
       LOG(Error) << "RESP endpoint: " << s.message();
     }
   }
 
   void Stop() {
-    loop_->Unwatch(listen_fd_);
-    CloseFd(listen_fd_);
+    loop_->Unwatch(listen_fd_);  // the socket itself is closed by ~RespServer
     listen_fd_ = -1;
     auto clients = std::move(clients_);
     clients_.clear();
@@ -1056,30 +1055,22 @@ RespServer::~RespServer() {
 }
 
 absl::Status RespServer::Bind(std::string_view addr) {
-  std::string host;
-  int port;
-  if (auto s = SplitHostPort(addr, &host, &port); !s.ok()) return s;
-  int loops = engine_->loops().size();
-  for (int i = 0; i < loops; ++i) {
-    std::string hostport = StrCat(host.find(':') != std::string::npos ? "[" + host + "]" : host,
-                                  ":", port_ ? port_ : port);
-    auto fd = ListenTcp(hostport, /*reuse_port=*/true);
-    if (!fd.ok()) {
-      return absl::UnavailableError(
-          StrCat("RESP endpoint --resp_addr=", addr, ": ", fd.status().message()));
-    }
-    if (port_ == 0) port_ = LocalPort(*fd);
-    listen_fds_.push_back(*fd);
+  // One listening socket, watched by every loop with EPOLLEXCLUSIVE: the kernel wakes one loop
+  // per connection. (SO_REUSEPORT would let a second process bind the same port silently.)
+  auto fd = ListenTcp(addr, /*reuse_port=*/false);
+  if (!fd.ok()) {
+    return absl::UnavailableError(
+        StrCat("RESP endpoint --resp_addr=", addr, ": ", fd.status().message()));
   }
+  port_ = LocalPort(*fd);
+  listen_fds_.push_back(*fd);
   return absl::OkStatus();
 }
 
 void RespServer::Start() {
-  for (int i = 0; i < static_cast<int>(listen_fds_.size()); ++i) {
-    EventLoop* loop = engine_->loops().loop(i);
-    states_.push_back(std::make_unique<LoopState>(this, loop, listen_fds_[i]));
+  for (int i = 0; i < engine_->loops().size(); ++i) {
+    states_.push_back(std::make_unique<LoopState>(this, engine_->loops().loop(i), listen_fds_[0]));
   }
-  listen_fds_.clear();  // owned by the loop states now
   for (auto& st : states_) {
     LoopState* s = st.get();
     (void)s->loop()->Post([s] { s->Start(); });

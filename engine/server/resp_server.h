@@ -22,7 +22,7 @@ class RespServer {
   explicit RespServer(Engine* engine);
   ~RespServer();
 
-  // Creates the listening sockets (before the loops start).
+  // Creates the listening socket (before the loops start).
   absl::Status Bind(std::string_view addr);
   // Registers the listeners with the loops (after they started). Any thread.
   void Start();

@@ -13,10 +13,9 @@ using redlink::v1::Link;
 using redlink::v1::LinkState;
 
 // The handshake is over once the master answered PSYNC: the link is loading or streaming.
-// TODO(core): drop the TRANSFER-error clause once the RDB decoder has landed.
 bool HandshakeDone(const Link& l) {
   return l.state() == v1::LINK_STATE_TRANSFERRING || l.state() == v1::LINK_STATE_STREAMING ||
-         l.full_syncs() > 0 || l.last_error().step() == "TRANSFER";
+         l.full_syncs() > 0;
 }
 
 class HandshakeTest : public ::testing::Test {

@@ -42,8 +42,14 @@ bool RedlinkdProcess::Start() {
   if (!token_file_.empty()) argv.push_back("--auth_token_file=" + token_file_);
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   proc_ = std::make_unique<Process>(argv, dir_->File("redlinkd.log"), options_.env);
-  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
-                                 grpc::InsecureChannelCredentials());
+  // Short reconnect backoff: the first attempts race with the server's start, and gRPC's default
+  // backoff (1 s growing) would make every test wait seconds for nothing.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  channel_ = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                       grpc::InsecureChannelCredentials(), args);
   stub_ = redlink::v1::LinkService::NewStub(channel_);
   auto health = grpc::health::v1::Health::NewStub(channel_);
   return WaitFor(
@@ -51,6 +57,7 @@ bool RedlinkdProcess::Start() {
                if (!proc_->running()) return true;  // exited: fail below
                grpc::ClientContext ctx;
                ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+               ctx.set_wait_for_ready(true);  // wait for the connection instead of failing fast
                grpc::health::v1::HealthCheckRequest req;
                grpc::health::v1::HealthCheckResponse resp;
                return health->Check(&ctx, req, &resp).ok() &&
@@ -74,6 +81,7 @@ std::unique_ptr<grpc::ClientContext> RedlinkdProcess::Context(
     std::chrono::milliseconds deadline) const {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + deadline);
+  ctx->set_wait_for_ready(true);
   if (!options_.token.empty()) ctx->AddMetadata("authorization", "Bearer " + options_.token);
   return ctx;
 }
