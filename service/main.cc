@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "engine/common/log.h"
@@ -18,7 +19,9 @@
 #include "engine/engine.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/config.h"
+#include "service/file_registry.h"
 #include "service/link_service.h"
+#include "service/links_file.h"
 #include "service/registry.h"
 
 namespace redlink::service {
@@ -100,14 +103,23 @@ int Run(int argc, char** argv) {
     return 1;
   }
 
-  NullRegistry registry;
-  LinkServiceImpl service(&engine, &registry, token);
-  auto records = registry.Load();
-  if (!records.ok()) {
-    LOG(Error) << "link registry in " << config->data_dir << ": " << records.status().message();
+  // The link registry in --data_dir, reconciled with --links_file, brings the links back as
+  // the operator left them (paused ones stay paused).
+  auto registry = FileRegistry::Open(config->data_dir);
+  if (!registry.ok()) {
+    LOG(Error) << registry.status().message();
+    engine.Stop();
     FlushLogs();
     return 1;
   }
+  auto records = PrepareLinks(registry->get(), config->links_file);
+  if (!records.ok()) {
+    LOG(Error) << records.status().message();
+    engine.Stop();
+    FlushLogs();
+    return records.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  LinkServiceImpl service(&engine, registry->get(), token);
   (void)service.Restore(*records);
 
   // Reflection describes every service `list` shows: the generated health proto is linked in
@@ -134,9 +146,19 @@ int Run(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   LOG(Info) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ": shutting down";
-  // Stop accepting RPCs and let in-flight ones finish (bounded), then close the links.
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // End the watch streams, stop accepting RPCs and let in-flight ones finish (they finish from
+  // engine and registry callbacks). If one still waits on a link after 3 s, stopping the engine
+  // releases it. Then close the links and flush the registry.
+  service.Shutdown();
+  auto drained = std::async(std::launch::async, [&server] {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  });
+  if (drained.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
+    LOG(Warning) << "RPCs still in flight after 3 s: closing the links to release them";
+  }
   engine.Stop();
+  drained.wait();
+  (*registry)->Stop();
   LOG(Info) << "stopped";
   FlushLogs();
   return 0;

@@ -202,7 +202,8 @@ void WriteHash(RdbWriter& w, const KeyEntry* e, int ver, std::string* out) {
     w.Raw(v);
     return;
   }
-  if ((enc == Encoding::kListpack || (enc == Encoding::kListpackEx && !ttls)) && ver >= 10) {
+  if ((enc == Encoding::kListpack || enc == Encoding::kListpackEx) && ver >= 10) {
+    // (A version without field TTLs gets the pairs; the TTLs cannot be expressed.)
     out->push_back(16);
     if (enc == Encoding::kListpack) {
       std::string_view v = lp::View(static_cast<const char*>(obj::Ptr(e)));

@@ -1,0 +1,185 @@
+// Hash field TTLs (Redis 7.4): HTTL / HPTTL / HEXPIRETIME / HPEXPIRETIME replies and the hiding
+// of expired fields, checked against Redis 7.4's documented reply format on a synthetic
+// keyspace, and — when REDLINK_REDIS74 names a redis-server 7.4 binary — differentially against
+// a real 7.4 replica (the Debian redis is 7.0): a 7.4 master with active expiry off writes
+// hashes with field TTLs (some already passed), its replica keeps the expired fields as a
+// replica does, and the keyspace loaded from the master's RDB must answer like the replica.
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "engine/common/strings.h"
+#include "engine/keyspace/values.h"
+#include "tests/engine/keyspace/ks_test_util.h"
+#include "tests/testing/test_util.h"
+
+namespace redlink::engine::kstest {
+namespace {
+
+using redlink::testing::Describe;
+using redlink::testing::FreePort;
+using redlink::testing::Process;
+using redlink::testing::RespClient;
+using redlink::testing::TempDir;
+using Args = std::vector<std::string>;
+
+TEST(KeyspaceFieldTtl, RepliesFollowRedis74Format) {
+  Keyspace ks;
+  int64_t now = 1700000000000;
+  KeyEntry* h = NewHash("h");
+  ks.Add(0, h);
+  ks.Edit(h, [&] {
+    hash::Set(h, "plain", "1");
+    hash::Set(h, "soon", "2");
+    hash::Set(h, "later", "3");
+    hash::Set(h, "gone", "4");
+    hash::SetFieldExpire(h, "soon", now + 1500);
+    hash::SetFieldExpire(h, "later", now + 3600 * 1000);
+    hash::SetFieldExpire(h, "gone", now - 1);
+  });
+  ks.Add(0, obj::NewString("s", "x", obj::kNoExpire));
+  CommandContext ctx;
+  ctx.now_ms = now;
+  auto run = [&](const Args& a) { return Exec(ks, ctx, a); };
+  EXPECT_EQ(run({"HTTL", "h", "FIELDS", "5", "plain", "soon", "later", "gone", "nope"}),
+            "*5\r\n:-1\r\n:2\r\n:3600\r\n:-2\r\n:-2\r\n");
+  EXPECT_EQ(run({"HPTTL", "h", "FIELDS", "3", "soon", "later", "plain"}),
+            "*3\r\n:1500\r\n:3600000\r\n:-1\r\n");
+  EXPECT_EQ(run({"HEXPIRETIME", "h", "FIELDS", "2", "soon", "plain"}),
+            StrCat("*2\r\n:", (now + 1500 + 999) / 1000, "\r\n:-1\r\n"));
+  EXPECT_EQ(run({"HPEXPIRETIME", "h", "FIELDS", "1", "later"}),
+            StrCat("*1\r\n:", now + 3600 * 1000, "\r\n"));
+  EXPECT_EQ(run({"HPTTL", "missing", "FIELDS", "2", "a", "b"}), "*2\r\n:-2\r\n:-2\r\n");
+  EXPECT_EQ(run({"HTTL", "s", "FIELDS", "1", "a"}),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+  EXPECT_EQ(run({"HTTL", "h", "FIELD", "1", "a"}),
+            "-ERR Mandatory argument FIELDS is missing or not at the right position\r\n");
+  EXPECT_EQ(run({"HTTL", "h", "FIELDS", "0", "a"}),
+            "-ERR Number of fields must be a positive integer\r\n");
+  EXPECT_EQ(run({"HTTL", "h", "FIELDS", "x", "a"}),
+            "-ERR Number of fields must be a positive integer\r\n");
+  EXPECT_EQ(run({"HTTL", "h", "FIELDS", "2", "a"}),
+            "-ERR The `numfields` parameter must match the number of arguments\r\n");
+  EXPECT_EQ(run({"HTTL", "h", "FIELDS", "1"}),
+            "-ERR wrong number of arguments for 'httl' command\r\n");
+  // The expired field is hidden from every read but still counted by HLEN (as in 7.4).
+  EXPECT_EQ(run({"HGET", "h", "gone"}), "$-1\r\n");
+  EXPECT_EQ(run({"HEXISTS", "h", "gone"}), ":0\r\n");
+  EXPECT_EQ(run({"HSTRLEN", "h", "gone"}), ":0\r\n");
+  EXPECT_EQ(run({"HMGET", "h", "gone", "plain"}), "*2\r\n$-1\r\n$1\r\n1\r\n");
+  EXPECT_EQ(run({"HLEN", "h"}), ":4\r\n");
+  EXPECT_EQ(run({"HKEYS", "h"}), "*3\r\n$4\r\nsoon\r\n$5\r\nlater\r\n$5\r\nplain\r\n");
+  // Once "soon" passes too.
+  ctx.now_ms = now + 2000;
+  EXPECT_EQ(run({"HGETALL", "h"}), "*4\r\n$5\r\nlater\r\n$1\r\n3\r\n$5\r\nplain\r\n$1\r\n1\r\n");
+  // DUMP for an RDB 12 server carries the TTLs (type 25), older versions cannot.
+  std::string d12 = DumpPayload(h, 12, now);
+  EXPECT_EQ(static_cast<uint8_t>(d12[0]), 25);
+  std::string d10 = DumpPayload(h, 10, now);
+  EXPECT_EQ(static_cast<uint8_t>(d10[0]), 16);
+}
+
+// ---- Against a real Redis 7.4 replica (optional) ---------------------------------------------
+
+class Server74 {
+ public:
+  Server74(const std::string& bin, std::vector<std::string> extra) : port_(FreePort()) {
+    std::vector<std::string> argv = {bin,      "--port",           std::to_string(port_),
+                                     "--bind", "127.0.0.1",        "--save",
+                                     "",       "--appendonly",     "no",
+                                     "--dir",  dir_.path(),        "--daemonize",
+                                     "no",     "--protected-mode", "no"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<Process>(argv, dir_.File("redis.log"));
+    ok_ = client_.Connect("127.0.0.1", port_) &&
+          redlink::testing::WaitFor([&] { return client_.CommandRaw({"PING"}) == "+PONG\r\n"; });
+  }
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  RespClient& client() { return client_; }
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::unique_ptr<Process> proc_;
+  RespClient client_;
+  bool ok_ = false;
+};
+
+TEST(KeyspaceFieldTtl, MatchesRedis74Replica) {
+  const char* bin = getenv("REDLINK_REDIS74");
+  if (bin == nullptr || *bin == '\0') GTEST_SKIP() << "set REDLINK_REDIS74 to a 7.4 redis-server";
+  Server74 master(bin, {});
+  ASSERT_TRUE(master.ok());
+  RespClient& m = master.client();
+  ASSERT_EQ(m.CommandRaw({"DEBUG", "SET-ACTIVE-EXPIRE", "0"}), "+OK\r\n");
+  Server74 replica(bin, {"--replicaof", "127.0.0.1", std::to_string(master.port())});
+  ASSERT_TRUE(replica.ok());
+  int64_t now = NowMs();
+  std::mt19937 rng(5);
+  // Small (listpack-ex) and big (hashtable) hashes; some fields expire in 300 ms.
+  for (const auto& [key, n] :
+       std::vector<std::pair<std::string, int>>{{"hs", 6}, {"hb", 300}, {"hmixed", 40}}) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(m.CommandRaw({"HSET", key, StrCat("f", i), StrCat("v", i)})[0], ':');
+    }
+    for (int i = 0; i < n; i += 2) {
+      int64_t at = i % 6 == 0 ? now + 300 : now + 100000 + static_cast<int64_t>(rng() % 100000);
+      ASSERT_EQ(
+          m.CommandRaw({"HPEXPIREAT", key, std::to_string(at), "FIELDS", "1", StrCat("f", i)}),
+          "*1\r\n:1\r\n");
+    }
+  }
+  ASSERT_TRUE(redlink::testing::WaitFor([&] {
+    return replica.client().CommandRaw({"HLEN", "hb"}) == ":300\r\n";
+  }));
+  ASSERT_EQ(m.CommandRaw({"SAVE"}), "+OK\r\n");
+  Keyspace ks;
+  ASSERT_TRUE(LoadRdb(ReadFile(master.dir() + "/dump.rdb"), &ks).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the short TTLs pass
+  RespClient& r = replica.client();
+  for (int proto : {2, 3}) {
+    if (proto == 3) {
+      ASSERT_EQ(r.CommandRaw({"HELLO", "3"})[0], '%');
+    }
+    CommandContext ctx;
+    ctx.protocol = proto;
+    for (const char* key : {"hs", "hb", "hmixed", "missing"}) {
+      std::vector<Args> exact = {{"HLEN", key},
+                                 {"HPEXPIRETIME", key, "FIELDS", "4", "f0", "f1", "f2", "f9"},
+                                 {"HEXPIRETIME", key, "FIELDS", "3", "f0", "f4", "f5"},
+                                 {"HGET", key, "f0"},
+                                 {"HGET", key, "f2"},
+                                 {"HMGET", key, "f0", "f1", "f6", "nope"},
+                                 {"HEXISTS", key, "f6"},
+                                 {"HSTRLEN", key, "f12"},
+                                 {"HTTL", key, "FIELDS", "1", "f0"}};
+      if (std::string(key) != "hb") {
+        exact.push_back({"HGETALL", key});
+        exact.push_back({"HKEYS", key});
+        exact.push_back({"HVALS", key});
+      }
+      for (const Args& a : exact) {
+        std::string want = r.CommandRaw(a);
+        ctx.now_ms = NowMs();
+        std::string got = Exec(ks, ctx, a);
+        EXPECT_EQ(got, want) << "RESP" << proto << " " << a[0] << " " << key << "\n redis "
+                             << Describe(want) << "\n mine  " << Describe(got);
+      }
+      // TTLs still running compare with a tolerance of the elapsed time.
+      Args a = {"HPTTL", key, "FIELDS", "3", "f2", "f4", "f8"};
+      auto want = Parse(r.CommandRaw(a));
+      ctx.now_ms = NowMs();
+      auto got = Parse(Exec(ks, ctx, a));
+      ASSERT_EQ(want->v.elements.size(), got->v.elements.size());
+      for (size_t i = 0; i < want->v.elements.size(); ++i) {
+        EXPECT_NEAR(want->v.elements[i].integer, got->v.elements[i].integer, 200);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace redlink::engine::kstest
