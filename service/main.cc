@@ -22,6 +22,7 @@
 #include "service/file_registry.h"
 #include "service/link_service.h"
 #include "service/links_file.h"
+#include "service/metrics.h"
 #include "service/registry.h"
 
 namespace redlink::service {
@@ -85,6 +86,7 @@ int Run(int argc, char** argv) {
       return 2;
     }
     token = *t;
+    RedactInLogs(token);  // a safety net: no line should ever hold it
   } else {
     LOG(Warning) << "no --auth_token_file: the gRPC API and the RESP endpoint are open to "
                     "anyone who can reach them";
@@ -99,6 +101,16 @@ int Run(int argc, char** argv) {
   engine::Engine engine(eo);
   if (auto s = engine.Start(); !s.ok()) {
     LOG(Error) << s.message();
+    FlushLogs();
+    return 1;
+  }
+
+  // GET /metrics (read-only: snapshots and atomics) and the gRPC figures it serves.
+  GrpcMetrics grpc_metrics;
+  auto metrics = StartMetrics(config->metrics_addr, &engine, &grpc_metrics);
+  if (!metrics.ok()) {
+    LOG(Error) << metrics.status().message();
+    engine.Stop();
     FlushLogs();
     return 1;
   }
@@ -131,6 +143,7 @@ int Run(int argc, char** argv) {
   int grpc_port = 0;
   builder.AddListeningPort(config->grpc_addr, grpc::InsecureServerCredentials(), &grpc_port);
   builder.RegisterService(&service);
+  builder.experimental().SetInterceptorCreators(MakeGrpcInterceptors(&grpc_metrics));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
     LOG(Error) << "cannot serve gRPC on --grpc_addr=" << config->grpc_addr;

@@ -50,52 +50,52 @@ class MetricsLogsTest : public ::testing::Test {
     for (int i = 0; i < 50; ++i) plain_.Cmd({"SET", "k" + std::to_string(i), "v"});
     v1::Link link;
     // A link that streams, then loses its connection and resumes by partial resync.
-    ASSERT_TRUE(redlink_.CreateLink("plain", plain_.port()).ok());
+    ASSERT_TRUE(redlink_.CreateLink("lnk-plain", plain_.port()).ok());
     ASSERT_TRUE(
-        redlink_.WaitState("plain", v1::LINK_STATE_STREAMING, std::chrono::seconds(30), &link))
+        redlink_.WaitState("lnk-plain", v1::LINK_STATE_STREAMING, std::chrono::seconds(30), &link))
         << link.ShortDebugString();
     plain_.Cmd({"CLIENT", "KILL", "TYPE", "replica"});
     ASSERT_TRUE(redlink_.WaitLink(
-        "plain",
+        "lnk-plain",
         [](const v1::Link& l) {
           return l.partial_syncs() >= 1 && l.state() == v1::LINK_STATE_STREAMING;
         },
         &link, std::chrono::seconds(30)))
         << link.ShortDebugString();
     // A wrong master password (AUTH fails with the master's text), then the right one.
-    ASSERT_TRUE(redlink_.CreateLink("guarded", guarded_.port(), kWrongPassword).ok());
+    ASSERT_TRUE(redlink_.CreateLink("lnk-guarded", guarded_.port(), kWrongPassword).ok());
     ASSERT_TRUE(redlink_.WaitLink(
-        "guarded", [](const v1::Link& l) { return l.last_error().step() == "AUTH"; }, &link))
+        "lnk-guarded", [](const v1::Link& l) { return l.last_error().step() == "AUTH"; }, &link))
         << link.ShortDebugString();
     {
       v1::SetLinkAuthRequest req;
-      req.set_link_id("guarded");
+      req.set_link_id("lnk-guarded");
       req.mutable_auth()->set_password(kMasterPassword);
       auto ctx = redlink_.Context();
       Call("SetLinkAuth", redlink_.stub().SetLinkAuth(ctx.get(), req, &link), link);
     }
     ASSERT_TRUE(
-        redlink_.WaitState("guarded", v1::LINK_STATE_STREAMING, std::chrono::seconds(30), &link))
+        redlink_.WaitState("lnk-guarded", v1::LINK_STATE_STREAMING, std::chrono::seconds(30), &link))
         << link.ShortDebugString();
     // No password where the master wants one (-NOAUTH), and a closed port.
-    ASSERT_TRUE(redlink_.CreateLink("noauth", guarded_.port()).ok());
-    ASSERT_TRUE(redlink_.CreateLink("closed", FreePort()).ok());
+    ASSERT_TRUE(redlink_.CreateLink("lnk-noauth", guarded_.port()).ok());
+    ASSERT_TRUE(redlink_.CreateLink("lnk-deadport", FreePort()).ok());
     ASSERT_TRUE(redlink_.WaitLink(
-        "closed", [](const v1::Link& l) { return l.last_error().step() == "CONNECT"; }, &link));
+        "lnk-deadport", [](const v1::Link& l) { return l.last_error().step() == "CONNECT"; }, &link));
     ASSERT_TRUE(redlink_.WaitLink(
-        "noauth", [](const v1::Link& l) { return l.last_error().step() == "AUTH"; }, &link));
+        "lnk-noauth", [](const v1::Link& l) { return l.last_error().step() == "AUTH"; }, &link));
     // Operator actions.
     {
       v1::PauseLinkRequest req;
-      req.set_link_id("plain");
+      req.set_link_id("lnk-plain");
       auto ctx = redlink_.Context();
       Call("PauseLink", redlink_.stub().PauseLink(ctx.get(), req, &link), link);
       v1::ResumeLinkRequest rreq;
-      rreq.set_link_id("plain");
+      rreq.set_link_id("lnk-plain");
       auto rctx = redlink_.Context();
       Call("ResumeLink", redlink_.stub().ResumeLink(rctx.get(), rreq, &link), link);
       v1::DeleteLinkRequest dreq;
-      dreq.set_link_id("closed");
+      dreq.set_link_id("lnk-deadport");
       google::protobuf::Empty empty;
       auto dctx = redlink_.Context();
       EXPECT_TRUE(redlink_.stub().DeleteLink(dctx.get(), dreq, &empty).ok());
@@ -104,23 +104,24 @@ class MetricsLogsTest : public ::testing::Test {
     {
       RespClient c;
       ASSERT_TRUE(c.Connect("127.0.0.1", redlink_.resp_port()));
-      EXPECT_EQ(c.Command({"AUTH", "plain", kWrongToken}).substr(0, 10), "-WRONGPASS");
-      EXPECT_EQ(c.Command({"AUTH", kToken, "plain"}).substr(0, 10), "-WRONGPASS");
+      EXPECT_EQ(c.Command({"AUTH", "lnk-plain", kWrongToken}).substr(0, 10), "-WRONGPASS");
+      EXPECT_EQ(c.Command({"AUTH", kToken, "lnk-plain"}).substr(0, 10), "-WRONGPASS");
       EXPECT_EQ(c.Command({"AUTH", kRespUser, kWrongToken}).substr(0, 10), "-WRONGPASS");
-      c.Command({"HELLO", "3", "AUTH", "plain", kWrongToken});
+      c.Command({"HELLO", "3", "AUTH", "lnk-plain", kWrongToken});
     }
     // gRPC calls without the token and with a wrong one.
     for (int i = 0; i < 5; ++i) {
       grpc::ClientContext ctx;
       if (i % 2) ctx.AddMetadata("authorization", "Bearer " + kWrongToken);
       v1::GetLinkRequest req;
-      req.set_link_id("plain");
+      req.set_link_id("lnk-plain");
       EXPECT_EQ(redlink_.stub().GetLink(&ctx, req, &link).error_code(),
                 grpc::StatusCode::UNAUTHENTICATED);
     }
     scrape_ = HttpGet(redlink_.metrics_port(), "/metrics");
     EXPECT_EQ(redlink_.Terminate(), 0);
     log_ = redlink_.log();
+    if (getenv("REDLINK_TEST_DUMP_LOG")) fprintf(stderr, "%s", log_.c_str());
   }
 
   RedlinkdProcess redlink_{JsonOptions()};
@@ -139,7 +140,7 @@ TEST_F(MetricsLogsTest, JsonLinesEventsAndNoSecrets) {
   std::string text;
   std::regex ts(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$)");
   const std::set<std::string> levels = {"debug", "info", "warning", "error"};
-  const std::set<std::string> link_ids = {"plain", "guarded", "noauth", "closed"};
+  const std::set<std::string> link_ids = {"lnk-plain", "lnk-guarded", "lnk-noauth", "lnk-deadport"};
   while (std::getline(in, text)) {
     if (text.empty()) continue;
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -177,24 +178,24 @@ TEST_F(MetricsLogsTest, JsonLinesEventsAndNoSecrets) {
     return false;
   };
   // State transitions, by link.
-  EXPECT_TRUE(has("plain", "^state [A-Z]+ -> STREAMING$")) << log_;
-  EXPECT_TRUE(has("plain", "^state [A-Z]+ -> PAUSED$")) << log_;
-  EXPECT_TRUE(has("closed", "^state [A-Z]+ -> BACKOFF$")) << log_;
+  EXPECT_TRUE(has("lnk-plain", "^state [A-Z]+ -> STREAMING$")) << log_;
+  EXPECT_TRUE(has("lnk-plain", "^state [A-Z]+ -> PAUSED$")) << log_;
+  EXPECT_TRUE(has("lnk-deadport", "^state [A-Z]+ -> BACKOFF$")) << log_;
   // The failing step with the master's exact text.
-  EXPECT_TRUE(has("guarded", "^step AUTH failed: WRONGPASS invalid username-password pair"))
+  EXPECT_TRUE(has("lnk-guarded", "^step AUTH failed: WRONGPASS invalid username-password pair"))
       << log_;
-  EXPECT_TRUE(has("noauth",
+  EXPECT_TRUE(has("lnk-noauth",
                   "^step AUTH failed: .*NOAUTH|^step PING failed: NOAUTH|"
                   "^step AUTH failed: .*[Aa]uthentication required"))
       << log_;
-  EXPECT_TRUE(has("closed", "^step CONNECT failed: ")) << log_;
+  EXPECT_TRUE(has("lnk-deadport", "^step CONNECT failed: ")) << log_;
   // Full sync start and end, with sizes and durations; partial resync.
-  EXPECT_TRUE(has("plain", "^full sync: master replid [0-9a-f]{40} offset [0-9]+")) << log_;
-  EXPECT_TRUE(has("plain", "^receiving RDB: ")) << log_;
-  EXPECT_TRUE(has("plain", "^full sync done: [0-9]+ bytes in [0-9.e-]+ s, dataset [0-9]+ bytes"))
+  EXPECT_TRUE(has("lnk-plain", "^full sync: master replid [0-9a-f]{40} offset [0-9]+")) << log_;
+  EXPECT_TRUE(has("lnk-plain", "^receiving RDB: ")) << log_;
+  EXPECT_TRUE(has("lnk-plain", "^full sync done: [0-9]+ bytes in [0-9.e-]+ s, dataset [0-9]+ bytes"))
       << log_;
-  EXPECT_TRUE(has("plain", "^partial resync accepted at offset [0-9]+")) << log_;
-  EXPECT_TRUE(has("guarded", "^credentials updated")) << log_;
+  EXPECT_TRUE(has("lnk-plain", "^partial resync accepted at offset [0-9]+")) << log_;
+  EXPECT_TRUE(has("lnk-guarded", "^credentials updated")) << log_;
   // Auth failures: the RESP endpoint and the gRPC API (rate-limited: one line here).
   EXPECT_TRUE(has("", "RESP endpoint: authentication failed")) << log_;
   int grpc_auth = 0;
@@ -229,13 +230,13 @@ TEST(MetricsTextLogsTest, OneLinePerEventNoSecrets) {
   ASSERT_TRUE(redlink.ok()) << redlink.log();
   RedisServer guarded({"--requirepass", kMasterPassword});
   ASSERT_TRUE(guarded.ok());
-  ASSERT_TRUE(redlink.CreateLink("guarded", guarded.port(), kWrongPassword).ok());
+  ASSERT_TRUE(redlink.CreateLink("lnk-guarded", guarded.port(), kWrongPassword).ok());
   v1::Link link;
   ASSERT_TRUE(redlink.WaitLink(
-      "guarded", [](const v1::Link& l) { return l.last_error().step() == "AUTH"; }, &link));
+      "lnk-guarded", [](const v1::Link& l) { return l.last_error().step() == "AUTH"; }, &link));
   RespClient c;
   ASSERT_TRUE(c.Connect("127.0.0.1", redlink.resp_port()));
-  c.Command({"AUTH", kToken, "guarded"});
+  c.Command({"AUTH", kToken, "lnk-guarded"});
   EXPECT_EQ(redlink.Terminate(), 0);
   std::string log = redlink.log();
   std::regex line_re(
@@ -245,7 +246,7 @@ TEST(MetricsTextLogsTest, OneLinePerEventNoSecrets) {
   bool auth_line = false;
   while (std::getline(in, line)) {
     EXPECT_TRUE(std::regex_match(line, line_re)) << line;
-    if (line.find("link=guarded") != std::string::npos &&
+    if (line.find("link=lnk-guarded") != std::string::npos &&
         line.find("step AUTH failed: WRONGPASS") != std::string::npos) {
       auth_line = true;
     }

@@ -114,3 +114,7 @@ TEST(MetricsPrometheusApplyTest, AppliedCommandsIncrease) {
         return r.size() == 1 && std::stod(r[0]["value"][1].get<std::string>()) >= 150;
       },
       std::chrono::seconds(30)));
+}
+
+}  // namespace
+}  // namespace redlink::testing::metrics
