@@ -1,7 +1,9 @@
 #pragma once
-// The link registry: the definitions of all links (master, options, credentials, pause state)
-// as the operator left them, so a restart brings every link back. The service keeps the
-// authoritative copy in memory and hands every change to a Registry to make it durable.
+// The link registry: the definitions of all links (master, options, credentials, pause state,
+// declared flag, create time) as the operator left them, so a restart brings every link back.
+// The service keeps the authoritative copy in memory (LinkServiceImpl::records_) and hands every
+// change to a Registry to make it durable; an RPC that changes a link finishes from the change's
+// `done` callback, i.e. after the change is on disk.
 
 #include <memory>
 #include <string>
@@ -17,19 +19,30 @@ namespace redlink::service {
 // One link's definition. `spec.password` is stored (the registry file is mode 0600) but never
 // returned over the API or logged.
 struct LinkRecord {
-  engine::LinkSpec spec;  // spec.paused and spec.declared included
+  engine::LinkSpec spec;  // spec.paused, spec.declared and spec.create_time included
 };
 
+// Every method is safe from any thread. Changes are made durable in the order of the calls;
+// successive changes may be coalesced into one write. Each `done` runs exactly once, from any
+// thread (typically the registry's writer thread), once a state that includes its change is
+// durable, or with the error that prevented it. `done` must not block; it may be called inline
+// (e.g. by a NullRegistry or after Stop), so callers must not hold a lock `done` takes.
 class Registry {
  public:
   using Done = absl::AnyInvocable<void(absl::Status)>;
   virtual ~Registry() = default;
-  // Every record stored, in id order.
+
+  // Every record stored, in id order. Call once, before any change.
   virtual absl::StatusOr<std::vector<LinkRecord>> Load() = 0;
-  // Makes `records` (the whole set of links) durable, then calls `done` (from any thread).
-  // Successive calls may be coalesced; each `done` runs once a state at least as new as its
-  // call is on disk.
+  // Replaces the whole set of records (startup reconciliation).
   virtual void Store(std::vector<LinkRecord> records, Done done) = 0;
+  // Adds or replaces the record of `record.spec.id`.
+  virtual void Put(LinkRecord record, Done done) = 0;
+  // Removes the record of `id` (no error if there is none).
+  virtual void Remove(std::string id, Done done) = 0;
+  // Makes every change made so far durable and stops; later changes fail with UNAVAILABLE.
+  // Blocks (shutdown only, never on a loop or a gRPC callback thread). Idempotent.
+  virtual void Stop() {}
 };
 
 // Keeps nothing (tests, or when no data dir is wanted).
@@ -37,6 +50,8 @@ class NullRegistry : public Registry {
  public:
   absl::StatusOr<std::vector<LinkRecord>> Load() override { return std::vector<LinkRecord>{}; }
   void Store(std::vector<LinkRecord>, Done done) override { done(absl::OkStatus()); }
+  void Put(LinkRecord, Done done) override { done(absl::OkStatus()); }
+  void Remove(std::string, Done done) override { done(absl::OkStatus()); }
 };
 
 }  // namespace redlink::service

@@ -1,5 +1,10 @@
 #include "service/validation.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <string>
+
 #include "engine/common/strings.h"
 
 namespace redlink::service {
@@ -22,6 +27,36 @@ std::string Quote(std::string_view s) {
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// An IPv4 or IPv6 literal (an IPv6 zone like fe80::1%eth0 is allowed), or a DNS name: labels of
+// 1-63 letters, digits, '-' and '_' (not starting or ending with '-'), an optional final dot.
+bool IsValidHost(const std::string& host) {
+  std::string addr = host.substr(0, host.find('%'));
+  unsigned char buf[sizeof(struct in6_addr)];
+  if (host.find(':') != std::string::npos) return inet_pton(AF_INET6, addr.c_str(), buf) == 1;
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) return true;
+  std::string_view rest = host;
+  if (rest.back() == '.') rest.remove_suffix(1);
+  if (rest.empty()) return false;
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t end = rest.find('.', start);
+    if (end == std::string_view::npos) end = rest.size();
+    std::string_view label = rest.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!IsAlnum(c) && c != '-' && c != '_') return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::Status ValidateLinkId(std::string_view id) {
@@ -33,31 +68,39 @@ absl::Status ValidateLinkId(std::string_view id) {
         "link_id is required: 1-63 characters of [a-z0-9-], starting and ending with a letter "
         "or digit (a DNS label)");
   }
+  std::string why;
+  if (id.size() > 63) {
+    why = StrCat(" (", id.size(), " characters)");
+  } else if (!IsLowerAlnum(id.front()) || !IsLowerAlnum(id.back())) {
+    bool chars_ok = true;
+    for (char c : id) chars_ok = chars_ok && (IsLowerAlnum(c) || c == '-');
+    if (chars_ok) why = " (it must start and end with a letter or digit)";
+  }
   return absl::InvalidArgumentError(
-      StrCat("link_id must match [a-z0-9-]{1,63} and start and end with a letter or digit (a "
-             "DNS label): got ",
-             Quote(id)));
+      StrCat("link_id must match [a-z0-9-]{1,63}, starting and ending with a letter or digit "
+             "(a DNS label): got ",
+             Quote(id), why));
 }
 
 absl::Status ValidateMaster(const redlink::v1::Master& master, std::string_view field) {
   const std::string& host = master.host();
-  if (host.empty()) return absl::InvalidArgumentError(StrCat(field, ".host is required"));
+  if (host.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat(field, ".host is required: a host name or an IP address"));
+  }
   if (host.size() > 253) {
     return absl::InvalidArgumentError(
         StrCat(field, ".host is longer than 253 characters: ", Quote(host)));
   }
-  for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.' || c == ':' || c == '_' || c == '%';
-    if (!ok) {
-      return absl::InvalidArgumentError(StrCat(
-          field, ".host must be a host name or an IP address (letters, digits, '-', '.', ':'): got ",
-          Quote(host)));
-    }
+  if (!IsValidHost(host)) {
+    return absl::InvalidArgumentError(
+        StrCat(field,
+               ".host must be a host name (labels of letters, digits, '-' and '_' separated by "
+               "dots) or an IPv4/IPv6 address without brackets: got ",
+               Quote(host)));
   }
   if (master.port() < 1 || master.port() > 65535) {
-    return absl::InvalidArgumentError(
-        StrCat(field, ".port must be 1..65535: got ", master.port()));
+    return absl::InvalidArgumentError(StrCat(field, ".port must be 1..65535: got ", master.port()));
   }
   return absl::OkStatus();
 }
@@ -67,12 +110,14 @@ absl::Status ValidateAuth(const redlink::v1::Auth& auth) {
     return absl::InvalidArgumentError("auth.username is longer than 256 bytes");
   }
   for (char c : auth.username()) {
-    if (static_cast<unsigned char>(c) <= ' ') {
-      return absl::InvalidArgumentError("auth.username must not contain spaces or control characters");
+    if (static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) >= 0x7f) {
+      return absl::InvalidArgumentError(
+          "auth.username must be printable ASCII without spaces (a Redis ACL user name)");
     }
   }
   if (auth.password().size() > 4096) {
-    return absl::InvalidArgumentError("auth.password is longer than 4096 bytes");
+    return absl::InvalidArgumentError(
+        StrCat("auth.password is longer than 4096 bytes (", auth.password().size(), " bytes)"));
   }
   if (!auth.username().empty() && auth.password().empty()) {
     return absl::InvalidArgumentError(
