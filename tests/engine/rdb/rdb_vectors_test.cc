@@ -61,11 +61,22 @@ struct Vector {
   json expected;  // canonical
 };
 
+// RdbVectorDir() relies on REDLINK_SOURCE_DIR, which CTest should set; the top-level
+// add_redlink_test() currently loses it (its ENVIRONMENT list is split by gtest_discover_tests),
+// so fall back to the source dir this test was built from.
+std::string VectorDir() {
+#ifdef REDLINK_TEST_SOURCE_DIR
+  if (getenv("REDLINK_SOURCE_DIR") == nullptr)
+    setenv("REDLINK_SOURCE_DIR", REDLINK_TEST_SOURCE_DIR, 0);
+#endif
+  return redlink::testing::RdbVectorDir();
+}
+
 const Vector& LoadVector(const std::string& name) {
   static std::map<std::string, Vector> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second;
-  std::string dir = redlink::testing::RdbVectorDir();
+  std::string dir = VectorDir();
   Vector v;
   v.rdb = ReadFile(dir + "/" + name + ".rdb");
   std::string js = ReadFile(dir + "/" + name + ".json");
@@ -213,7 +224,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, RdbVectorTest, ::testing::ValuesIn(VectorNames
                          });
 
 TEST(RdbVectors, AllVectorsCovered) {
-  std::string dir = redlink::testing::RdbVectorDir();
+  std::string dir = VectorDir();
   std::set<std::string> listed(VectorNames().begin(), VectorNames().end());
   int found = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
