@@ -6,6 +6,7 @@
 //   zset:   17 listpack (v10+); 5 (v8+, binary doubles) or 3 (text doubles)
 //   hash:   16 listpack (v10+) else 4; 25 listpack-ex / 24 with field TTLs (v12+)
 //   stream: 21 (v11+), 19 (v10), 15 (before), nodes as stored
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "engine/keyspace/stream.h"
 #include "engine/keyspace/zset.h"
 #include "engine/rdb/crc64.h"
+#include "engine/rdb/rdb_decoder.h"
 
 namespace redlink::engine {
 namespace {
@@ -340,6 +342,38 @@ std::string DumpPayload(const KeyEntry* e, int rdb_version, int64_t now_ms) {
   uint64_t crc = rdb::Crc64(0, out.data(), out.size());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
   return out;
+}
+
+absl::StatusOr<KeyEntry*> RestorePayload(std::string_view key, std::string_view payload) {
+  // <type><value> <version u16 LE> <crc64 LE of everything before>
+  if (payload.size() < 10) {
+    return absl::InvalidArgumentError("DUMP payload version or checksum are wrong");
+  }
+  const auto* footer = reinterpret_cast<const uint8_t*>(payload.data() + payload.size() - 10);
+  int version = footer[0] | (footer[1] << 8);
+  uint64_t crc = 0;
+  for (int i = 0; i < 8; ++i) crc |= static_cast<uint64_t>(footer[2 + i]) << (8 * i);
+  if (version > 12 || rdb::Crc64(0, payload.data(), payload.size() - 8) != crc) {
+    return absl::InvalidArgumentError("DUMP payload version or checksum are wrong");
+  }
+  // Wrap the value in a one-key RDB file and decode it.
+  std::string rdb = "REDIS00";
+  rdb.push_back(static_cast<char>('0' + std::max(version, 1) / 10));
+  rdb.push_back(static_cast<char>('0' + std::max(version, 1) % 10));
+  rdb.push_back(payload[0]);
+  RdbWriter w(&rdb);
+  w.Len(key.size());
+  w.Raw(key);
+  rdb.append(payload.substr(1, payload.size() - 11));
+  rdb.push_back(static_cast<char>(0xFF));
+  rdb.append(8, '\0');
+  Keyspace tmp;
+  KeyspaceLoader loader(&tmp);
+  rdb::RdbDecoder dec(&loader);
+  auto fed = dec.Feed(rdb);
+  absl::Status s = fed.ok() ? dec.Finish() : fed.status();
+  if (!s.ok() || tmp.KeyCount(0) != 1) return absl::DataLossError("Bad data format");
+  return tmp.Detach(0, key);
 }
 
 }  // namespace redlink::engine

@@ -61,6 +61,10 @@ void Keyspace::Clear() {
   impl_->rdb_version = 0;
 }
 
+void Keyspace::FlushAllData() {
+  for (size_t i = 0; i < impl_->dbs.size(); ++i) FlushDb(static_cast<int>(i));
+}
+
 Db& Keyspace::db(int index) {
   if (static_cast<size_t>(index) >= impl_->dbs.size()) impl_->dbs.resize(index + 1);
   return impl_->dbs[index];

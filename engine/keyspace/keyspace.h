@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/keyspace/hash_table.h"
 #include "engine/keyspace/object.h"
 #include "engine/protocol/resp_writer.h"
@@ -121,8 +122,10 @@ class Keyspace {
   // Approximate bytes used by the dataset (keys, values, TTLs, container overhead): the
   // malloc usable sizes of every block plus the hash-table bucket arrays. O(number of dbs).
   uint64_t DatasetBytes() const;
-  // Drops everything (FLUSHALL), including function libraries.
+  // Drops everything: every database and the function libraries (a new full sync).
   void Clear();
+  // FLUSHALL: every database, keeping the function libraries (FUNCTION FLUSH drops those).
+  void FlushAllData();
 
   KeyspaceImpl* impl() { return impl_.get(); }
   const KeyspaceImpl* impl() const { return impl_.get(); }
@@ -289,5 +292,10 @@ CommandOutcome ExecuteReadCommand(Keyspace& keyspace, CommandContext& ctx,
 // Serializes `e` as a DUMP payload for a server whose RDB version is `rdb_version`: the value
 // in that version's RDB object format (type ids it knows), the 2-byte version and the CRC64.
 std::string DumpPayload(const KeyEntry* e, int rdb_version, int64_t now_ms);
+
+// Parses a DUMP payload (RESTORE) into a new entry named `key` (no TTL; not in any database:
+// the caller Puts it). Errors: INVALID_ARGUMENT "DUMP payload version or checksum are wrong"
+// (version above 12 or a CRC mismatch), DATA_LOSS "Bad data format" for a corrupt value.
+absl::StatusOr<KeyEntry*> RestorePayload(std::string_view key, std::string_view payload);
 
 }  // namespace redlink::engine

@@ -1,5 +1,6 @@
 #include "engine/keyspace/list.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -387,6 +388,46 @@ void Remove(KeyEntry* e, uint64_t start, uint64_t count) {
   if (off == 0) return;
   obj::SetPtr(e, Encoding::kListpack,
               lp::DeleteAt(p, off, static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX))));
+}
+
+int64_t Find(const KeyEntry* e, std::string_view v, bool from_tail) {
+  uint64_t n = Length(e);
+  if (n == 0) return -1;
+  int64_t found = -1;
+  uint64_t i = 0;
+  Walk(e, from_tail ? n - 1 : 0, n, from_tail, [&](const lp::Entry& en) {
+    if (lp::EntryEquals(en, v)) {
+      found = static_cast<int64_t>(from_tail ? n - 1 - i : i);
+      return false;
+    }
+    ++i;
+    return true;
+  });
+  return found;
+}
+
+uint64_t RemoveValue(KeyEntry* e, std::string_view v, int64_t count) {
+  uint64_t n = Length(e);
+  bool from_tail = count < 0;
+  uint64_t limit =
+      count == 0 ? UINT64_MAX
+                 : (from_tail ? 0 - static_cast<uint64_t>(count) : static_cast<uint64_t>(count));
+  std::vector<uint64_t> hits;  // indexes to remove
+  uint64_t i = 0;
+  if (n > 0) {
+    Walk(e, from_tail ? n - 1 : 0, n, from_tail, [&](const lp::Entry& en) {
+      if (lp::EntryEquals(en, v)) {
+        hits.push_back(from_tail ? n - 1 - i : i);
+        if (hits.size() >= limit) return false;
+      }
+      ++i;
+      return true;
+    });
+  }
+  // Remove from the highest index down so earlier indexes stay valid.
+  std::sort(hits.begin(), hits.end());
+  for (size_t k = hits.size(); k-- > 0;) Remove(e, hits[k], 1);
+  return hits.size();
 }
 
 }  // namespace list

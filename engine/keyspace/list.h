@@ -130,6 +130,12 @@ void Insert(KeyEntry* e, uint64_t index, std::string_view v);
 void Remove(KeyEntry* e, uint64_t start, uint64_t count);
 // Converts between encodings as the thresholds say (called by the mutators).
 void Normalize(KeyEntry* e);
+// Index of the first element equal to `v` from the head (or the tail); -1 if none (LINSERT's
+// pivot, LPOS).
+int64_t Find(const KeyEntry* e, std::string_view v, bool from_tail = false);
+// LREM: removes up to |count| elements equal to `v` (count > 0 from the head, < 0 from the
+// tail, 0 all); returns how many.
+uint64_t RemoveValue(KeyEntry* e, std::string_view v, int64_t count);
 
 template <typename F>
 void Walk(const KeyEntry* e, uint64_t start, uint64_t n, bool reverse, F&& fn) {

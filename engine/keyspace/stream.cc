@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "engine/common/strings.h"
 #include "engine/encoding/listpack.h"
@@ -339,6 +340,110 @@ StreamGroup* Stream::CreateGroup(std::string_view name, StreamId last, int64_t e
   StreamGroup* raw = g.get();
   groups_[std::string(name)] = std::move(g);
   return raw;
+}
+
+int64_t Stream::TrimMaxLen(uint64_t maxlen, int64_t limit) {
+  return Trim(true, maxlen, StreamId{}, limit);
+}
+
+int64_t Stream::TrimMinId(StreamId minid, int64_t limit) { return Trim(false, 0, minid, limit); }
+
+int64_t Stream::Trim(bool by_len, uint64_t maxlen, StreamId minid, int64_t limit) {
+  int64_t deleted = 0;
+  std::vector<DecodedEntry> entries;
+  std::vector<std::string_view> fields;
+  std::deque<std::string> storage;
+  while (!nodes_.empty()) {
+    if (by_len && length <= maxlen) break;
+    auto it = nodes_.begin();
+    lp::Entry c;
+    lp::EntryAt(lp::View(it->second), lp::kHeaderSize, &c);
+    int64_t live = EntryInt(c);
+    if (limit != 0 && deleted + live > limit) break;
+    DecodeNode(it->first, it->second, &entries, &fields, &storage);
+    bool remove_node;
+    if (by_len) {
+      remove_node = length - static_cast<uint64_t>(live) >= maxlen;
+    } else {
+      // The node's last entry, deleted or not (lpGetEdgeStreamID): approximated by the last
+      // live one, which decides the same way for MINID.
+      remove_node = !entries.empty() && entries.back().id < minid;
+    }
+    if (remove_node) {
+      node_bytes_ -= AllocSize(it->second);
+      std::free(it->second);
+      nodes_.erase(it);
+      length -= static_cast<uint64_t>(live);
+      deleted += live;
+      continue;
+    }
+    for (const DecodedEntry& d : entries) {
+      bool stop = by_len ? length <= maxlen : !(d.id < minid);
+      if (stop) break;
+      if (DeleteEntry(d.id)) ++deleted;
+    }
+    break;
+  }
+  if (deleted != 0) {
+    if (length == 0) {
+      first_id = StreamId{};
+    } else if (!FirstEntry(&first_id)) {
+      first_id = kStreamIdMax;
+    }
+  }
+  return deleted;
+}
+
+StreamConsumer* StreamGroup::FindConsumer(std::string_view cname) const {
+  auto it = consumers.find(cname);
+  return it == consumers.end() ? nullptr : it->second.get();
+}
+
+StreamConsumer* StreamGroup::GetOrCreateConsumer(std::string_view cname, int64_t now_ms) {
+  if (StreamConsumer* c = FindConsumer(cname)) return c;
+  auto c = std::make_unique<StreamConsumer>();
+  c->name = std::string(cname);
+  c->seen_time_ms = now_ms;
+  c->active_time_ms = -1;
+  StreamConsumer* raw = c.get();
+  consumers.emplace(raw->name, std::move(c));
+  return raw;
+}
+
+uint64_t StreamGroup::DeleteConsumer(std::string_view cname) {
+  auto it = consumers.find(cname);
+  if (it == consumers.end()) return 0;
+  uint64_t n = it->second->pel.size();
+  for (const auto& [id, pe] : it->second->pel) pel.erase(id);
+  consumers.erase(it);
+  return n;
+}
+
+void StreamGroup::Deliver(StreamId id, StreamConsumer* consumer, int64_t time_ms, uint64_t count) {
+  auto it = pel.find(id);
+  if (it == pel.end()) {
+    auto pe = std::make_unique<StreamPending>();
+    pe->delivery_time_ms = time_ms;
+    pe->delivery_count = count;
+    pe->consumer = consumer;
+    consumer->pel.emplace(id, pe.get());
+    pel.emplace(id, std::move(pe));
+    return;
+  }
+  StreamPending* pe = it->second.get();
+  if (pe->consumer != nullptr && pe->consumer != consumer) pe->consumer->pel.erase(id);
+  pe->consumer = consumer;
+  pe->delivery_time_ms = time_ms;
+  pe->delivery_count = count;
+  consumer->pel.emplace(id, pe);
+}
+
+bool StreamGroup::Ack(StreamId id) {
+  auto it = pel.find(id);
+  if (it == pel.end()) return false;
+  if (it->second->consumer != nullptr) it->second->consumer->pel.erase(id);
+  pel.erase(it);
+  return true;
 }
 
 bool ParseStreamId(std::string_view s, StreamId* id, uint64_t missing_seq, bool* seq_given) {

@@ -47,6 +47,18 @@ struct StreamGroup {
   int64_t entries_read = -1;  // -1: unknown (SCG_INVALID_ENTRIES_READ)
   absl::btree_map<StreamId, std::unique_ptr<StreamPending>> pel;
   std::map<std::string, std::unique_ptr<StreamConsumer>, std::less<>> consumers;
+
+  // PEL bookkeeping for the write applier (the group PEL and the consumers' PELs together).
+  StreamConsumer* FindConsumer(std::string_view name) const;
+  // Creates the consumer if absent (XGROUP CREATECONSUMER / first delivery); seen time `now`.
+  StreamConsumer* GetOrCreateConsumer(std::string_view name, int64_t now_ms);
+  // Deletes a consumer and its pending entries (XGROUP DELCONSUMER); returns how many it had.
+  uint64_t DeleteConsumer(std::string_view name);
+  // Records a delivery of `id` to `consumer` (XREADGROUP, XCLAIM): a new PEL entry, or the
+  // existing one moved to `consumer` with the given time and count.
+  void Deliver(StreamId id, StreamConsumer* consumer, int64_t time_ms, uint64_t count);
+  // Removes `id` from the PELs (XACK); false if it was not pending.
+  bool Ack(StreamId id);
 };
 
 // One decoded entry: its ID and field, value, field, value, ... (views valid until the next
@@ -96,6 +108,12 @@ class Stream {
   template <typename F>
   void Range(StreamId start, StreamId end, bool reverse, uint64_t count, F&& fn) const;
 
+  // XTRIM / XADD trimming, exact (Redis's streamTrim without '~'): removes whole nodes, then
+  // marks entries deleted in the first remaining node. `limit` (0 = none) caps the entries
+  // removed as LIMIT does. Updates length and first_id; returns the number removed.
+  int64_t TrimMaxLen(uint64_t maxlen, int64_t limit = 0);
+  int64_t TrimMinId(StreamId minid, int64_t limit = 0);
+
   // The first/last live entry ID (false if empty).
   bool FirstEntry(StreamId* id) const;
   bool LastEntry(StreamId* id) const;
@@ -116,6 +134,7 @@ class Stream {
 
  private:
   bool DeleteEntry(StreamId id);
+  int64_t Trim(bool by_len, uint64_t maxlen, StreamId minid, int64_t limit);
 
   absl::btree_map<StreamId, char*> nodes_;
   std::map<std::string, std::unique_ptr<StreamGroup>, std::less<>> groups_;

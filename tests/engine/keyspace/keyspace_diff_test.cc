@@ -1112,6 +1112,41 @@ TEST_F(KeyspaceDiffTest, DumpRestoresInRedis) {
     std::string restored = target.Server({"RESTORE", k, "0", Str(r->v), "REPLACE"});
     EXPECT_EQ(restored, "+OK\r\n") << k << ": " << Describe(restored);
   }
+  // RestorePayload (the applier's RESTORE) reads every version's payload back identically.
+  for (int ver : {9, 10, 11, 12}) {
+    Keyspace copy;
+    ctx.rdb_version = ver;
+    for (const std::string& k : keys) {
+      KeyEntry* e = diff_->ks().db(0).Find(k);
+      auto restored = RestorePayload(k, DumpPayload(e, ver, 0));
+      ASSERT_TRUE(restored.ok()) << k << " v" << ver << ": " << restored.status();
+      copy.Add(0, *restored);
+    }
+    CommandContext rc;
+    rc.now_ms = NowMs();
+    for (const std::string& k : keys) {
+      std::string type = Exec(diff_->ks(), rc, {"TYPE", k});
+      std::vector<Args> reads = {{"TYPE", k}};
+      if (type == "+string\r\n") reads = {{"GET", k}};
+      if (type == "+list\r\n") reads = {{"LRANGE", k, "0", "-1"}};
+      if (type == "+set\r\n") reads = {{"SCARD", k}, {"SMISMEMBER", k, "1", "5", "apple"}};
+      if (type == "+zset\r\n") reads = {{"ZRANGE", k, "0", "-1", "WITHSCORES"}};
+      if (type == "+hash\r\n") reads = {{"HLEN", k}, {"HMGET", k, "f1", "field7", "1"}};
+      if (type == "+stream\r\n") {
+        reads = {{"XRANGE", k, "-", "+"}, {"XPENDING", k, "g1"}};
+        // Type 15 (RDB 9) has no max-deleted id, entries-added or entries-read.
+        if (ver >= 10) reads.push_back({"XINFO", "STREAM", k, "FULL"});
+      }
+      for (const Args& a : reads) {
+        EXPECT_EQ(Exec(copy, rc, a), Exec(diff_->ks(), rc, a))
+            << "v" << ver << " " << a[0] << " " << k;
+      }
+    }
+  }
+  std::string bad = DumpPayload(diff_->ks().db(0).Find("s:emb"), 10, 0);
+  bad[3] ^= 1;
+  EXPECT_EQ(RestorePayload("x", bad).status().message(),
+            "DUMP payload version or checksum are wrong");
   // A payload claiming a newer RDB version is refused by 7.0, as it should be.
   ctx.rdb_version = 11;
   auto r11 = Parse(Exec(diff_->ks(), ctx, {"DUMP", "s:int"}));

@@ -110,6 +110,43 @@ class Applier {
     DeleteIfEmpty(k, list::Length(e));
   }
 
+  void Lrem(const std::string& k, int64_t count, const std::string& v) {
+    KeyEntry* e = Get(k);
+    if (e == nullptr) return;
+    Send({"LREM", k, std::to_string(count), v});
+    ks_.Edit(e, [&] { list::RemoveValue(e, v, count); });
+    DeleteIfEmpty(k, list::Length(e));
+  }
+
+  void Xtrim(const std::string& k, bool maxlen, uint64_t n, StreamId minid) {
+    KeyEntry* e = Get(k);
+    if (e == nullptr) return;
+    if (maxlen) {
+      Send({"XTRIM", k, "MAXLEN", "=", std::to_string(n)});
+    } else {
+      Send({"XTRIM", k, "MINID", "=", FormatStreamId(minid)});
+    }
+    ks_.Edit(e, [&] {
+      auto* s = static_cast<Stream*>(obj::Ptr(e));
+      if (maxlen) {
+        s->TrimMaxLen(n);
+      } else {
+        s->TrimMinId(minid);
+      }
+    });
+  }
+
+  // RESTORE of the keyspace's own DUMP under a new name, on both sides.
+  void DumpRestore(const std::string& from, const std::string& to) {
+    KeyEntry* e = Get(from);
+    if (e == nullptr) return;
+    std::string payload = DumpPayload(e, 10, 0);
+    Send({"RESTORE", to, "0", payload, "REPLACE"});
+    auto restored = RestorePayload(to, payload);
+    ASSERT_TRUE(restored.ok()) << restored.status();
+    ks_.Put(0, *restored);
+  }
+
   void Sadd(const std::string& k, const std::string& m) {
     Send({"SADD", k, m});
     KeyEntry* e = Get(k);
@@ -277,7 +314,7 @@ TEST(KeyspaceMutation, RandomWritesMatchRedis) {
     std::string hk = StrCat("hash", rnd(6));
     std::string xk = StrCat("stream", rnd(2));
     std::string k = StrCat("str", rnd(8));
-    switch (rnd(22)) {
+    switch (rnd(25)) {
       case 0:
         ap.Rpush(lk, value(), false);
         break;
@@ -353,6 +390,22 @@ TEST(KeyspaceMutation, RandomWritesMatchRedis) {
       case 21:
         if (rnd(50) == 0) ap.Rename(StrCat("hash", rnd(6)), StrCat("hash", rnd(6)));
         if (rnd(50) == 0) ap.Copy(StrCat("zset", rnd(6)), StrCat("zcopy", rnd(2)));
+        break;
+      case 22:
+        ap.Lrem(lk, rnd(7) - 3, rnd(2) ? std::to_string(rnd(100)) : StrCat("v", rnd(50)));
+        break;
+      case 23:
+        if (rnd(10) == 0) {
+          ap.Xtrim(xk, rnd(2) == 0, static_cast<uint64_t>(rnd(400)),
+                   StreamId{next.ms - static_cast<uint64_t>(rnd(20)), 0});
+        }
+        break;
+      case 24:
+        if (rnd(20) == 0) {
+          const char* kinds[] = {"list", "set", "zset", "hash", "stream", "str"};
+          std::string kind = kinds[rnd(6)];
+          ap.DumpRestore(StrCat(kind, rnd(kind == "stream" ? 2 : 6)), StrCat("restored-", kind));
+        }
         break;
     }
     if (::testing::Test::HasFatalFailure()) return;
