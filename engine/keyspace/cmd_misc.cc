@@ -77,7 +77,8 @@ int DenseRegister(const unsigned char* regs, int i) {
   size_t byte = static_cast<size_t>(i) * 6 / 8;
   unsigned fb = static_cast<unsigned>(i * 6) & 7;
   unsigned long b0 = regs[byte];
-  unsigned long b1 = regs[byte + 1];
+  // (Redis reads the sds terminator past the last register; here the value may end exactly.)
+  unsigned long b1 = byte + 1 < (kHllRegisters * 6 + 7) / 8 ? regs[byte + 1] : 0;
   return static_cast<int>(((b0 >> fb) | (b1 << (8 - fb))) & 63);
 }
 
