@@ -21,6 +21,12 @@ inline constexpr std::string_view kNotInteger = "ERR value is not an integer or 
 inline constexpr std::string_view kNotFloat = "ERR value is not a valid float";
 inline constexpr std::string_view kOutOfRange = "ERR value is out of range";
 inline constexpr std::string_view kNoSuchKey = "ERR no such key";
+// SRANDMEMBER/ZRANDMEMBER/HRANDFIELD with a negative count repeat elements without bound; a
+// reply of billions of elements would exhaust the memory of every link in the process, so
+// counts beyond this are refused (Redis would try to send them).
+inline constexpr uint64_t kMaxSampledReply = uint64_t{1} << 24;
+inline constexpr std::string_view kSampleTooLarge =
+    "ERR count is too large (more than 16777216 sampled elements)";
 
 struct Ctx {
   Keyspace& ks;

@@ -211,6 +211,10 @@ void HrandfieldCmd(Ctx& c) {
       c.w.Bulk(f.field);
       if (withvalues) c.w.Bulk(f.value);
     };
+    if (!uniq && count > kMaxSampledReply) {
+      c.Error(kSampleTooLarge);
+      return;
+    }
     if (!uniq || count == 1) {
       c.w.ArrayHeader(withvalues && c.resp() == 2 ? count * 2 : count);
       while (count-- > 0) emit(fields[FastRandom() % size]);

@@ -295,6 +295,10 @@ void SrandmemberCmd(Ctx& c) {
     c.w.ArrayHeader(0);
     return;
   }
+  if (!uniq && count > kMaxSampledReply) {
+    c.Error(kSampleTooLarge);
+    return;
+  }
   if (!uniq || count == 1) {
     c.w.ArrayHeader(count);
     std::string m;

@@ -634,6 +634,10 @@ void ZrandmemberCmd(Ctx& c) {
       c.w.Bulk(m);
       if (withscores) ReplyDouble(c.w, s);
     };
+    if (!uniq && count > kMaxSampledReply) {
+      c.Error(kSampleTooLarge);
+      return;
+    }
     if (!uniq || count == 1) {
       c.w.ArrayHeader(withscores && c.resp() == 2 ? count * 2 : count);
       while (count-- > 0) {
