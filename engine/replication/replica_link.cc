@@ -386,7 +386,13 @@ void ReplicaLink::ReadAvailable() {
       return;
     }
     case IoResult::kError:
-      Fail(StepForPhase(phase_), StrCat("read from ", address_text_, ": ", strerror(err)));
+      if (phase_ == LinkPhase::kLoadingRdb) {
+        Fail(ErrorStep::kTransfer,
+             StrCat("connection to master lost during the RDB transfer after ", rdb_received_,
+                    " bytes: ", strerror(err)));
+      } else {
+        Fail(StepForPhase(phase_), StrCat("read from ", address_text_, ": ", strerror(err)));
+      }
       return;
   }
 }

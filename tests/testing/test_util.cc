@@ -355,12 +355,12 @@ std::string RedisServer::log() const { return proc_ ? proc_->ReadLog() : ""; }
 
 std::string BinDir() {
   const char* d = getenv("REDLINK_BIN_DIR");
-  return d ? d : ".";
+  return d ? d : REDLINK_DEFAULT_BIN_DIR;
 }
 
 std::string SourceDir() {
   const char* d = getenv("REDLINK_SOURCE_DIR");
-  return d ? d : "..";
+  return d ? d : REDLINK_DEFAULT_SOURCE_DIR;
 }
 
 std::string RdbVectorDir() {
