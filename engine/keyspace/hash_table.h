@@ -97,6 +97,36 @@ class HashTable {
     ++t.used;
   }
 
+  // Inserts `node`, or puts it in place of the node with the same key, which is unlinked and
+  // returned (nullptr if the key was new). One hash computation.
+  Node* Upsert(Node* node) {
+    if (rehashing()) RehashStep(1);
+    std::string_view key = Traits::Key(node);
+    uint64_t h = HashBytes(key);
+    for (int t = 0; t < 2; ++t) {
+      if (t_[t].b == nullptr) break;
+      Node** link = &t_[t].b[h & t_[t].mask];
+      while (*link != nullptr) {
+        Node* cur = *link;
+        if (Traits::Key(cur) == key) {
+          SetNext(node, Next(cur));
+          *link = node;
+          SetNext(cur, nullptr);
+          return cur;
+        }
+        link = NextSlot(cur);
+      }
+      if (!rehashing()) break;
+    }
+    ExpandIfNeeded();
+    Table& t = rehashing() ? t_[1] : t_[0];
+    uint64_t idx = h & t.mask;
+    SetNext(node, t.b[idx]);
+    t.b[idx] = node;
+    ++t.used;
+    return nullptr;
+  }
+
   // Removes the node with `key` and returns it (nullptr if absent).
   Node* Unlink(std::string_view key) {
     if (size() == 0) return nullptr;

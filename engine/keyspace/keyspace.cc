@@ -89,12 +89,14 @@ void Keyspace::Add(int index, KeyEntry* e) {
 
 void Keyspace::Put(int index, KeyEntry* e) {
   Db& d = db(index);
-  KeyEntry* old = d.table_.Find(obj::Key(e));
+  KeyEntry* old = d.table_.Upsert(e);
+  if (obj::HasExpire(e)) ++d.expires_;
+  impl_->bytes += obj::Bytes(e);
   if (old != nullptr) {
-    Relink(index, old, e, true);
-    return;
+    if (obj::HasExpire(old)) --d.expires_;
+    impl_->bytes -= obj::Bytes(old);
+    obj::Free(old);
   }
-  Add(index, e);
 }
 
 bool Keyspace::Delete(int index, std::string_view key) {
