@@ -300,7 +300,13 @@ absl::Status KeyspaceLoader::StreamInfo(const rdb::StreamMeta& meta) {
   s->first_id = meta.first_id;
   s->max_deleted_id = meta.max_deleted_id;
   s->entries_added = meta.entries_added;
-  if (s->first_id == StreamId{} && meta.length > 0) s->FirstEntry(&s->first_id);
+  if (rdb_version_ > 0 && rdb_version_ < 10) {
+    // Type 15 carries no first ID: Redis takes the first live entry (streamGetEdgeID), or the
+    // maximal ID for an empty stream.
+    if (!s->FirstEntry(&s->first_id)) s->first_id = kStreamIdMax;
+  } else if (s->first_id == StreamId{} && meta.length > 0) {
+    s->FirstEntry(&s->first_id);
+  }
   return absl::OkStatus();
 }
 
