@@ -193,17 +193,7 @@ bool RangeHasTombstones(const Stream& s, const StreamId* start) {
   return st <= s.max_deleted_id;
 }
 
-int64_t EstimateDistance(const Stream& s, const StreamId& id) {
-  if (s.entries_added == 0) return 0;
-  if (s.length == 0 && !(id > s.last_id)) return static_cast<int64_t>(s.entries_added);
-  if (id == s.last_id) return static_cast<int64_t>(s.entries_added);
-  if (id > s.last_id) return kInvalidEntriesRead;
-  if (s.max_deleted_id == StreamId{} || s.max_deleted_id < s.first_id) {
-    if (id < s.first_id) return static_cast<int64_t>(s.entries_added - s.length);
-    if (id == s.first_id) return static_cast<int64_t>(s.entries_added - s.length + 1);
-  }
-  return kInvalidEntriesRead;
-}
+int64_t EstimateDistance(const Stream& s, const StreamId& id) { return s.EstimateEntriesRead(id); }
 
 void ReplyLag(Ctx& c, const Stream& s, const StreamGroup& g) {
   if (s.entries_added == 0) {

@@ -316,7 +316,11 @@ absl::Status KeyspaceLoader::StreamGroup(const rdb::StreamGroupMeta& group) {
   if (s->FindGroup(group.name) != nullptr) {
     return Fail(absl::DataLossError("duplicated consumer group name"));
   }
-  state_->group = s->CreateGroup(group.name, group.last_delivered_id, group.entries_read);
+  int64_t entries_read = group.entries_read;
+  if (rdb_version_ > 0 && rdb_version_ < 10) {
+    entries_read = s->EstimateEntriesRead(group.last_delivered_id);  // as Redis loads type 15
+  }
+  state_->group = s->CreateGroup(group.name, group.last_delivered_id, entries_read);
   state_->consumer = nullptr;
   return absl::OkStatus();
 }

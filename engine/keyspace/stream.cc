@@ -327,6 +327,18 @@ bool Stream::LastEntry(StreamId* id) const {
   return found;
 }
 
+int64_t Stream::EstimateEntriesRead(StreamId id) const {
+  if (entries_added == 0) return 0;
+  if (length == 0 && !(id > last_id)) return static_cast<int64_t>(entries_added);
+  if (id == last_id) return static_cast<int64_t>(entries_added);
+  if (id > last_id) return -1;
+  if (max_deleted_id == StreamId{} || max_deleted_id < first_id) {
+    if (id < first_id) return static_cast<int64_t>(entries_added - length);
+    if (id == first_id) return static_cast<int64_t>(entries_added - length + 1);
+  }
+  return -1;
+}
+
 StreamGroup* Stream::FindGroup(std::string_view name) const {
   auto it = groups_.find(name);
   return it == groups_.end() ? nullptr : it->second.get();

@@ -118,6 +118,10 @@ class Stream {
   bool FirstEntry(StreamId* id) const;
   bool LastEntry(StreamId* id) const;
 
+  // Redis's streamEstimateDistanceFromFirstEverEntry: how many entries a reader at `id` has
+  // read, or -1 when it cannot be known (deletions in between).
+  int64_t EstimateEntriesRead(StreamId id) const;
+
   // Groups (for the applier and the loader).
   StreamGroup* FindGroup(std::string_view name) const;
   StreamGroup* CreateGroup(std::string_view name, StreamId last_id, int64_t entries_read);
