@@ -31,9 +31,11 @@ class Where {
     return absl::InvalidArgumentError(
         StrCat(source_, ":", line, ": ", entry_, ": ", field, field.empty() ? "" : ": ", what));
   }
-  // For a message that already starts with the field name (validation.cc's).
-  absl::Status Wrap(const absl::Status& s) const {
-    return absl::InvalidArgumentError(StrCat(source_, ":", line_, ": ", entry_, ": ", s.message()));
+  // For a message that already starts with the field name (validation.cc's); the line is the
+  // one of `at` when it has one.
+  absl::Status Wrap(const absl::Status& s, const YAML::Node* at = nullptr) const {
+    int line = at && at->Mark().line >= 0 ? at->Mark().line + 1 : line_;
+    return absl::InvalidArgumentError(StrCat(source_, ":", line, ": ", entry_, ": ", s.message()));
   }
   void set_entry(std::string entry) { entry_ = std::move(entry); }
 
@@ -161,7 +163,7 @@ absl::StatusOr<LinkRecord> ParseEntry(const std::string& source, size_t index,
   if (auto s = GetInt(w, master, "port", "master.port", &port); !s.ok()) return s;
   m.set_host(host);
   m.set_port(port);
-  if (auto s = ValidateMaster(m); !s.ok()) return w.Wrap(s);
+  if (auto s = ValidateMaster(m); !s.ok()) return w.Wrap(s, &master);
   spec.host = host;
   spec.port = port;
 
@@ -178,7 +180,7 @@ absl::StatusOr<LinkRecord> ParseEntry(const std::string& source, size_t index,
     if (auto s = ReadPassword(w, auth, env, &password); !s.ok()) return s;
     a.set_username(username);
     a.set_password(password);
-    if (auto s = ValidateAuth(a); !s.ok()) return w.Wrap(s);
+    if (auto s = ValidateAuth(a); !s.ok()) return w.Wrap(s, &auth);
     spec.username = std::move(username);
     spec.password = std::move(password);
   }
@@ -229,7 +231,7 @@ absl::StatusOr<LinkRecord> ParseEntry(const std::string& source, size_t index,
       return w.Error(opts["unsupported_commands"], "options.unsupported_commands",
                      StrCat("must be FAIL or SKIP: got '", policy, "'"));
     }
-    if (auto s = ValidateOptions(o); !s.ok()) return w.Wrap(s);
+    if (auto s = ValidateOptions(o); !s.ok()) return w.Wrap(s, &opts);
   }
   spec.options = FromProto(o);
   spec.declared = true;

@@ -160,14 +160,15 @@ int Run(int argc, char** argv) {
   sigwait(&signals, &sig);
   LOG(Info) << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ": shutting down";
   // End the watch streams, stop accepting RPCs and let in-flight ones finish (they finish from
-  // engine and registry callbacks). If one still waits on a link after 3 s, stopping the engine
-  // releases it. Then close the links and flush the registry.
+  // engine and registry callbacks, normally within milliseconds). One that still waits on a link
+  // after 1.5 s (a pause waiting for a master's EXEC) is released by stopping the engine. Then
+  // close the links and flush the registry.
   service.Shutdown();
   auto drained = std::async(std::launch::async, [&server] {
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   });
-  if (drained.wait_for(std::chrono::seconds(3)) != std::future_status::ready) {
-    LOG(Warning) << "RPCs still in flight after 3 s: closing the links to release them";
+  if (drained.wait_for(std::chrono::milliseconds(1500)) != std::future_status::ready) {
+    LOG(Warning) << "RPCs still in flight after 1.5 s: closing the links to release them";
   }
   engine.Stop();
   drained.wait();

@@ -137,7 +137,9 @@ std::vector<std::string> LoggedStates(const std::string& log, const std::string&
     if (arrow == std::string::npos) continue;
     std::string to = line.substr(arrow + 4);
     while (!to.empty() && (to.back() == ' ' || to.back() == '\r')) to.pop_back();
-    if (out.empty() || out.back() != to) out.push_back(to);
+    // The first line also names the state the link was created in.
+    if (out.empty()) out.push_back(line.substr(at + tag.size(), arrow - at - tag.size()));
+    if (out.back() != to) out.push_back(to);
   }
   return out;
 }

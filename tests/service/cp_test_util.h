@@ -65,7 +65,7 @@ int FileMode(const std::string& path);
 // "LINK_STATE_STREAMING" -> "STREAMING".
 std::string ShortState(redlink::v1::LinkState state);
 // The public state transitions redlinkd logged for `link_id` ("state A -> B" lines), as the
-// sequence of states entered.
+// sequence of states the link was in: the first line's A, then every B.
 std::vector<std::string> LoggedStates(const std::string& log, const std::string& link_id);
 
 }  // namespace redlink::testing
