@@ -158,7 +158,7 @@ TEST(ControlPlaneRestart, SigkillDuringRegistryWritesNeverCorruptsIt) {
   o.data_dir = data.path() + "/data";
   RedlinkdProcess redlink(o);
   ASSERT_TRUE(redlink.ok()) << redlink.log();
-  constexpr int kThreads = 4, kLinksPerThread = 4, kRounds = 8;
+  constexpr int kThreads = 4, kLinksPerThread = 4, kRounds = 12;
   std::vector<Model> acked(kThreads * kLinksPerThread);
   std::vector<std::optional<Model>> pending(acked.size());
   std::mt19937 rng(12345);
