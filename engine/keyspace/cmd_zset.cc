@@ -417,7 +417,8 @@ void ZrangeGeneric(Ctx& c, RangeType type, Direction dir) {
       if (off < 0) pos = -1;
       while (pos >= 0 && pos < static_cast<int64_t>(z.size()) && off-- > 0) pos += reverse ? -1 : 1;
       int64_t lim = opt_limit;
-      while (pos >= 0 && pos < static_cast<int64_t>(z.size()) && lim-- != 0) {
+      // (A negative LIMIT count means no limit.)
+      while (pos >= 0 && pos < static_cast<int64_t>(z.size()) && (lim < 0 || lim-- > 0)) {
         std::string_view m = z.MemberAt(static_cast<uint64_t>(pos));
         if (reverse ? !lr.GteMin(m) : !lr.LteMax(m)) break;
         out.Emit(m, z.ScoreAt(static_cast<uint64_t>(pos)));
