@@ -91,7 +91,7 @@ TEST(KeyspaceMemory, NoMoreThanRedisUsedMemory) {
     for (int i = 0; i < pending; ++i) ASSERT_FALSE(c.ReadReplyRaw().empty());
   }
   int64_t redis_bytes = UsedMemory(c) - before;
-  ASSERT_EQ(c.CommandRaw({"SAVE"}), "+OK\r\n");
+  ASSERT_EQ(c.CommandRaw({"SAVE"}, std::chrono::seconds(120)), "+OK\r\n");
   std::string rdb = ReadFile(server.dir() + "/dump.rdb");
   server.Kill();
 
