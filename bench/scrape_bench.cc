@@ -3,7 +3,8 @@
 // One real redis-server master, driven by redis-benchmark (SET, pipelined), replicated by N links
 // of one redlinkd (default 100) and, for reference, by one real redis-server replica. Each
 // iteration writes a batch on the master and ends when every link (and the replica) has applied
-// it, while a scraper GETs /metrics at `scrape_hz` (0 = no scraping, 100 = 100 per second).
+// it, while a scraper GETs /metrics at `scrape_hz` (0 = no scraping, 100 = 100 per second, from
+// two client threads).
 // Reported per run:
 //   link_cmds_per_s     commands applied per second, summed over the links (the apply rate)
 //   master_cmds_per_s   what redis-benchmark got from the master
@@ -28,6 +29,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -96,37 +98,47 @@ size_t Scrape(int port) {
   return total;
 }
 
-// GETs /metrics `hz` times a second on its own thread until destroyed; keeps the latencies.
+// GETs /metrics `hz` times a second until destroyed, from two threads with interleaved
+// schedules (as two Prometheus servers would), so a slow scrape does not lower the rate; keeps
+// the latencies.
 class Scraper {
  public:
+  static constexpr int kThreads = 2;
   Scraper(int port, int hz) {
     if (hz <= 0) return;
-    thread_ = std::thread([this, port, hz] {
-      auto period = std::chrono::microseconds(1000000 / hz);
-      auto next = Clock::now();
-      while (!stop_) {
-        auto t0 = Clock::now();
-        if (Scrape(port) > 0) latencies_ms_.push_back(Seconds(Clock::now() - t0) * 1e3);
-        next += period;
-        auto now = Clock::now();
-        if (next > now) {
-          std::this_thread::sleep_for(next - now);
-        } else {
-          next = now;  // behind (a scrape took longer than the period): do not burst
+    auto period = std::chrono::microseconds(1000000 * kThreads / hz);
+    auto start = Clock::now();
+    for (int t = 0; t < kThreads; ++t) {
+      threads_.emplace_back([this, port, period, t, start] {
+        auto next = start + period * t / kThreads;
+        std::vector<double> mine;
+        while (!stop_) {
+          auto now = Clock::now();
+          if (next > now) std::this_thread::sleep_for(next - now);
+          auto t0 = Clock::now();
+          if (Scrape(port) > 0) mine.push_back(Seconds(Clock::now() - t0) * 1e3);
+          next += period;
+          if (next < Clock::now()) next = Clock::now();  // behind: do not burst
         }
-      }
-    });
+        std::lock_guard<std::mutex> lock(mu_);
+        latencies_ms_.insert(latencies_ms_.end(), mine.begin(), mine.end());
+      });
+    }
   }
   ~Scraper() { Stop(); }
   void Stop() {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
   }
+  // After Stop().
   std::vector<double>& latencies_ms() { return latencies_ms_; }
 
  private:
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
   std::vector<double> latencies_ms_;
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <thread>
 
 #include "prometheus/text_serializer.h"
@@ -249,6 +250,25 @@ TEST(ProcessStatsTest, ReadsProc) {
   EXPECT_GT(p.cpu_seconds, before);
 }
 
+// Threads of this process whose nice value is `nice` (field 19 of /proc/self/task/*/stat).
+int ThreadsWithNice(int nice) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::string stat = testing::metrics::ReadFile(task.path().string() + "/stat");
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    for (int i = 3; fields >> f; ++i) {
+      if (i == 19) {
+        n += atoi(f.c_str()) == nice;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 // A real engine (no links) behind a real Exposer on a free port.
 TEST(MetricsServerTest, ServesTheEngineFamilies) {
   engine::EngineOptions options;
@@ -271,6 +291,9 @@ TEST(MetricsServerTest, ServesTheEngineFamilies) {
   EXPECT_FALSE(e.Find("redlink_log_lines_dropped_total").empty());
   std::string problems;
   EXPECT_EQ(testing::metrics::PromtoolCheckMetrics(page, &problems), 0) << problems;
+  // The metrics server's threads (civetweb's master and two workers) run niced, so scrapes
+  // yield the cores to the event loops.
+  EXPECT_GE(ThreadsWithNice(10), 3);
   // Another server on the same port is refused with a status, not an exception.
   auto second = StartMetrics("127.0.0.1:" + std::to_string((*server)->port()), &eng, &grpc);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
