@@ -95,8 +95,13 @@ class WatchReactor : public grpc::ServerWriteReactor<redlink::v1::LinkEvent> {
     // do not count against the bound (a watcher of every link starts with one per link).
     watcher_id_ =
         service_->engine_->AddWatcher(filter_, [this](const engine::LinkEvent& e) { Enqueue(e); });
+    // The bound grows with the number of links, so that a burst (a master with many links
+    // restarting) does not cut off a watcher that reads at a normal pace; a queued event is a
+    // pointer to a shared snapshot, so this costs little.
+    size_t bound = std::max(service_->max_queued_events_, 2 * service_->engine_->num_links());
     std::lock_guard<std::mutex> lock(mu_);
-    limit_ = queue_.size() + service_->max_queued_events_;
+    initial_ = queue_.size();
+    limit_ = initial_ + bound;
     // With nothing to send yet (a link that does not exist yet), send the headers now so the
     // client knows it is subscribed; otherwise they go with the first event.
     if (!writing_ && !finished_) StartSendInitialMetadata();
@@ -146,7 +151,7 @@ class WatchReactor : public grpc::ServerWriteReactor<redlink::v1::LinkEvent> {
     if (queue_.size() >= limit_) {
       FinishLocked(grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
-          StrCat("this watcher fell ", service_->max_queued_events_,
+          StrCat("this watcher fell ", limit_ - initial_,
                  " events behind and was cut off so that it does not hold links back; call "
                  "WatchLinks again (it starts with the current state of every link)")));
       return;
@@ -186,6 +191,7 @@ class WatchReactor : public grpc::ServerWriteReactor<redlink::v1::LinkEvent> {
   std::mutex mu_;
   std::deque<engine::LinkEvent> queue_;          // guarded by mu_
   size_t limit_ = SIZE_MAX;                      // guarded by mu_; unbounded during the snapshot
+  size_t initial_ = 0;                           // guarded by mu_; events of the initial snapshot
   redlink::v1::LinkEvent current_;               // guarded by mu_; the message being written
   bool writing_ = false;                         // guarded by mu_
   bool finished_ = false;                        // guarded by mu_

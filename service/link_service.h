@@ -32,7 +32,7 @@ class LinkServiceImpl final : public redlink::v1::LinkService::CallbackService {
   static constexpr int kDefaultPageSize = 100;
   static constexpr int kMaxPageSize = 1000;
   // Events a watcher may fall behind (besides its initial snapshot) before it is cut off with
-  // RESOURCE_EXHAUSTED.
+  // RESOURCE_EXHAUSTED: this many, or twice the number of links when that is more.
   static constexpr size_t kMaxQueuedEvents = 1024;
 
   // `api_token` empty: the API is open. The engine and the registry must outlive the service.
