@@ -205,7 +205,9 @@ class RespServer::Client : public IoHandler {
     std::string name;
     std::string pending_input;
     std::string link_id;
-    std::string pending_reply;  // e.g. +OK of the AUTH that moved it
+    std::string pending_reply;  // replies not yet sent when it moved
+    // The reply of the AUTH / HELLO that moved it, written first on the new loop.
+    enum class AuthReply { kNone, kOk, kHello } auth_reply = AuthReply::kNone;
   };
 
   Client(RespServer* server, LoopState* state, int fd, uint64_t id, Carry carry);
@@ -382,6 +384,8 @@ RespServer::Client::Client(RespServer* server, LoopState* state, int fd, uint64_
   ctx_.protocol = carry.protocol;
   if (!carry.pending_input.empty()) in_.Append(carry.pending_input);
   out_ = std::move(carry.pending_reply);
+  if (carry.auth_reply == Carry::AuthReply::kOk) reply_.Ok();
+  if (carry.auth_reply == Carry::AuthReply::kHello) ReplyHello();
 }
 
 RespServer::Client::~Client() {
@@ -849,24 +853,15 @@ bool RespServer::Client::ExecuteAuth(std::string_view user, std::string_view pas
   }
   carry.pending_input = std::string(rest);
   carry.pending_reply = std::string(out_.substr(out_sent_));
-  bool hello_reply = hello;
+  carry.auth_reply = hello ? Carry::AuthReply::kHello : Carry::AuthReply::kOk;
   int fd = fd_;
   loop_->Unwatch(fd_);
   fd_ = -1;  // ownership of the socket moves with the task
   std::unique_ptr<Client> self = state_->Detach(this);
   RespServer* server = server_;
-  absl::Status posted =
-      target->Post([server, target, fd, carry = std::move(carry), hello_reply]() mutable {
-        LoopState* ls = server->states_[target->index()].get();
-        Client* c = ls->Adopt(fd, std::move(carry));
-        if (c->closing_) return;
-        if (hello_reply) {
-          c->ReplyHello();
-        } else {
-          c->reply_.Ok();
-        }
-        c->Flush();
-      });
+  absl::Status posted = target->Post([server, target, fd, carry = std::move(carry)]() mutable {
+    server->states_[target->index()]->Adopt(fd, std::move(carry));
+  });
   if (!posted.ok()) CloseFd(fd);
   // `self` (this) is destroyed when this function returns to ProcessInput, which returns at once.
   loop_->Defer([s = std::shared_ptr<Client>(std::move(self))] {});
