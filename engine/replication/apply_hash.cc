@@ -123,9 +123,11 @@ absl::Status HsetnxCmd(Call& c) {
   if (absl::Status s = HashForWrite(c, c[1], 1, std::max(c[2].size(), c[3].size()), &e); !s.ok()) {
     return s;
   }
-  if (hash::Get(e, c[2], kMasterNow, nullptr, nullptr) == hash::Lookup::kMissing) {
-    c.ks.Edit(e, [&] { hash::Set(e, c[2], c[3]); });
-  }
+  c.ks.Edit(e, [&] {
+    if (hash::Get(e, c[2], kMasterNow, nullptr, nullptr) == hash::Lookup::kMissing) {
+      hash::Set(e, c[2], c[3]);
+    }
+  });
   return absl::OkStatus();
 }
 
@@ -147,9 +149,13 @@ absl::Status HincrbyCmd(Call& c) {
   if (absl::Status s = CheckType(e, ObjType::kHash); !s.ok()) return s;
   int64_t value = 0;
   std::string& cur = Scratch(0);
-  if (e != nullptr && hash::Get(e, c[2], kMasterNow, &cur, nullptr) != hash::Lookup::kMissing) {
-    if (!ParseLL(cur, &value)) return Err("ERR hash value is not an integer");
+  bool found = false;
+  if (e != nullptr) {
+    c.ks.Edit(e, [&] {
+      found = hash::Get(e, c[2], kMasterNow, &cur, nullptr) != hash::Lookup::kMissing;
+    });
   }
+  if (found && !ParseLL(cur, &value)) return Err("ERR hash value is not an integer");
   if ((incr < 0 && value < 0 && incr < (INT64_MIN - value)) ||
       (incr > 0 && value > 0 && incr > (INT64_MAX - value))) {
     return Err("ERR increment or decrement would overflow");
@@ -175,9 +181,13 @@ absl::Status HincrbyfloatCmd(Call& c) {
   if (absl::Status s = CheckType(e, ObjType::kHash); !s.ok()) return s;
   long double value = 0;
   std::string& cur = Scratch(0);
-  if (e != nullptr && hash::Get(e, c[2], kMasterNow, &cur, nullptr) != hash::Lookup::kMissing) {
-    if (!ParseLongDouble(cur, &value)) return Err("ERR hash value is not a float");
+  bool found = false;
+  if (e != nullptr) {
+    c.ks.Edit(e, [&] {
+      found = hash::Get(e, c[2], kMasterNow, &cur, nullptr) != hash::Lookup::kMissing;
+    });
   }
+  if (found && !ParseLongDouble(cur, &value)) return Err("ERR hash value is not a float");
   value += incr;
   char text[5 * 1024];
   size_t len;

@@ -16,6 +16,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "engine/keyspace/keyspace.h"
@@ -119,6 +121,34 @@ KeyEntry* PutEntry(Keyspace& ks, int db, KeyEntry* fresh);
 void DeleteIfEmpty(Keyspace& ks, int db, KeyEntry* e);
 // Number of elements of any container (strings: 1).
 uint64_t ContainerSize(const KeyEntry* e);
+
+// Keeps DatasetBytes exact around lookups in containers: a member lookup (set::Contains,
+// zset::Score, hash::Get) can advance the container's incremental rehash and free its old
+// bucket array, so every container a write command reads is bracketed by BeginEdit/EndEdit
+// too. Each entry is registered once; Finish() (or the destructor) closes the scope and must
+// run before any of the entries may be freed (Put/Delete of a source key).
+class AccountingScope {
+ public:
+  explicit AccountingScope(Keyspace& ks) : ks_(ks) {}
+  ~AccountingScope() { Finish(); }
+  AccountingScope(const AccountingScope&) = delete;
+  AccountingScope& operator=(const AccountingScope&) = delete;
+  void Add(const KeyEntry* e) {
+    if (e == nullptr) return;
+    for (const auto& p : entries_) {
+      if (p.first == e) return;
+    }
+    entries_.emplace_back(e, ks_.BeginEdit(e));
+  }
+  void Finish() {
+    for (const auto& [e, token] : entries_) ks_.EndEdit(e, token);
+    entries_.clear();
+  }
+
+ private:
+  Keyspace& ks_;
+  std::vector<std::pair<const KeyEntry*, size_t>> entries_;
+};
 
 // Reusable per-thread scratch strings, so the hot paths do not allocate.
 std::string& Scratch(int slot);

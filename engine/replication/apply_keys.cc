@@ -1,6 +1,10 @@
 // Generic key commands: DEL/UNLINK, the EXPIRE family, PERSIST, RENAME[NX], MOVE, COPY, SWAPDB,
 // FLUSHDB, FLUSHALL, RESTORE and SORT ... STORE (Redis db.c, expire.c, cluster.c, sort.c).
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -288,72 +292,242 @@ absl::Status RestoreCmd(Call& c) {
   return absl::OkStatus();
 }
 
-// SORT key [BY p] [LIMIT o n] [GET p ...] [ASC|DESC] [ALPHA] STORE dest. The sorting is the
-// keyspace's SORT_RO (byte-compatible with Redis's); the STORE option is taken out and the
-// resulting list stored, or dest deleted when it is empty (sortCommand). Without STORE, SORT
-// writes nothing.
+namespace {
+
+// sort.c lookupKeyByPattern: "#" is the element itself; "pre*post" names a string key and
+// "pre*post->field" a hash field (commands from the master see expired keys and fields).
+bool LookupByPattern(Call& c, std::string_view pattern, std::string_view subst, std::string* out) {
+  std::string_view cpat = pattern.substr(0, pattern.find('\0'));  // Redis reads a C string
+  if (cpat == "#") {
+    out->assign(subst);
+    return true;
+  }
+  size_t star = cpat.find('*');
+  if (star == std::string_view::npos) return false;
+  size_t arrow = cpat.find("->", star + 1);
+  size_t fieldlen = 0;
+  std::string_view field;
+  if (arrow != std::string_view::npos && arrow + 2 < cpat.size()) {
+    fieldlen = pattern.size() - arrow - 2;
+    field = pattern.substr(arrow + 2, fieldlen);
+  }
+  size_t postfixlen = pattern.size() - (star + 1) - (fieldlen ? fieldlen + 2 : 0);
+  std::string& key = Scratch(2);
+  key.assign(pattern.substr(0, star));
+  key.append(subst);
+  key.append(pattern.substr(star + 1, postfixlen));
+  KeyEntry* e = c.Find(key);
+  if (e == nullptr) return false;
+  if (fieldlen != 0) {
+    if (obj::Type(e) != ObjType::kHash) return false;
+    bool found;
+    c.ks.Edit(
+        e, [&] { found = hash::Get(e, field, INT64_MIN, out, nullptr) != hash::Lookup::kMissing; });
+    return found;
+  }
+  if (obj::Type(e) != ObjType::kString) return false;
+  char buf[24];
+  out->assign(obj::StringValue(e, buf));
+  return true;
+}
+
+// compareStringObjects: binary, shorter first on a common prefix.
+int BinaryCmp(std::string_view a, std::string_view b) {
+  int r = a.compare(b);
+  return r < 0 ? -1 : (r > 0 ? 1 : 0);
+}
+
+}  // namespace
+
+// SORT key [BY p] [LIMIT o n] [GET p ...] [ASC|DESC] [ALPHA] STORE dest (sortCommandGeneric with
+// a store key: binary comparisons, a set sorted without a pattern is sorted ALPHA, the result
+// replaces dest as a list, or deletes it when empty). Ties keep the collection order, as glibc's
+// stable qsort does; Redis's partial pqsort (BY with a LIMIT window) may order ties differently.
+// Without STORE, SORT writes nothing (and a master does not propagate it).
 absl::Status SortCmd(Call& c) {
-  std::vector<std::string_view> args;
-  args.reserve(c.argc() + 1);
-  args.push_back("SORT_RO");
-  args.push_back(c[1]);
-  std::string_view store;
-  bool has_store = false, dontsort = false, has_by = false;
-  size_t by_pos = 0;
+  bool desc = false, alpha = false, dontsort = false, has_store = false;
+  int64_t limit_start = 0, limit_count = -1;
+  std::string_view sortby, store;
+  bool has_by = false;
+  std::vector<std::string_view> gets;
   for (size_t j = 2; j < c.argc(); ++j) {
     size_t left = c.argc() - j - 1;
     std::string_view a = c[j];
-    if (EqCase(a, "store") && left >= 1) {
+    if (EqCase(a, "asc")) {
+      desc = false;
+    } else if (EqCase(a, "desc")) {
+      desc = true;
+    } else if (EqCase(a, "alpha")) {
+      alpha = true;
+    } else if (EqCase(a, "limit") && left >= 2) {
+      if (absl::Status s = GetLong(c[j + 1], &limit_start); !s.ok()) return s;
+      if (absl::Status s = GetLong(c[j + 2], &limit_count); !s.ok()) return s;
+      j += 2;
+    } else if (EqCase(a, "store") && left >= 1) {
       store = c[++j];
       has_store = true;
-      continue;
+    } else if (EqCase(a, "by") && left >= 1) {
+      sortby = c[++j];
+      has_by = true;
+      dontsort = sortby.substr(0, sortby.find('\0')).find('*') == std::string_view::npos;
+    } else if (EqCase(a, "get") && left >= 1) {
+      gets.push_back(c[++j]);
+    } else {
+      return Syntax();
     }
-    if (EqCase(a, "limit") && left >= 2) {
-      args.push_back(a);
-      args.push_back(c[++j]);
-      args.push_back(c[++j]);
-      continue;
-    }
-    if ((EqCase(a, "by") || EqCase(a, "get")) && left >= 1) {
-      if (EqCase(a, "by")) {
-        std::string_view pat = c[j + 1];
-        pat = pat.substr(0, pat.find('\0'));
-        dontsort = pat.find('*') == std::string_view::npos;
-        has_by = true;
-        by_pos = args.size();
+  }
+  KeyEntry* e = c.Find(c[1]);
+  if (e != nullptr && obj::Type(e) != ObjType::kSet && obj::Type(e) != ObjType::kList &&
+      obj::Type(e) != ObjType::kZset) {
+    return WrongType();
+  }
+  if (!has_store) return absl::OkStatus();
+  ObjType type = e == nullptr ? ObjType::kList : obj::Type(e);
+  if (dontsort && type == ObjType::kSet) {
+    // Force ALPHA sorting so replicas get the same order.
+    dontsort = false;
+    alpha = true;
+    has_by = false;
+  }
+  int64_t vectorlen = e == nullptr ? 0 : static_cast<int64_t>(ContainerSize(e));
+  int64_t start = std::min(std::max<int64_t>(limit_start, 0), vectorlen);
+  limit_count = std::min(std::max<int64_t>(limit_count, -1), vectorlen);
+  int64_t end = limit_count < 0 ? vectorlen - 1 : start + limit_count - 1;
+  if (start >= vectorlen) {
+    start = vectorlen - 1;
+    end = vectorlen - 2;
+  }
+  if (end >= vectorlen) end = vectorlen - 1;
+  // Collect the elements as Redis loads its vector.
+  std::vector<std::string> elems;
+  auto push = [&](const listpack::Entry& en) {
+    char buf[24];
+    elems.emplace_back(en.AsString(buf));
+    return true;
+  };
+  if (e != nullptr) {
+    bool window = dontsort && (start != 0 || end != vectorlen - 1);
+    if (type == ObjType::kList) {
+      if (window) {
+        if (end >= start) {
+          uint64_t n = static_cast<uint64_t>(end - start + 1);
+          uint64_t from =
+              desc ? static_cast<uint64_t>(vectorlen - start - 1) : static_cast<uint64_t>(start);
+          list::Walk(e, from, n, desc, push);
+          end -= start;
+          start = 0;
+        }
+      } else if (dontsort && desc) {
+        list::Walk(e, static_cast<uint64_t>(vectorlen - 1), static_cast<uint64_t>(vectorlen), true,
+                   push);
+      } else {
+        list::Walk(e, 0, static_cast<uint64_t>(vectorlen), false, push);
       }
-      args.push_back(a);
-      args.push_back(c[++j]);
-      continue;
+    } else if (type == ObjType::kSet) {
+      set::ForEach(e, [&](std::string_view m) { elems.emplace_back(m); });
+    } else {
+      // Zset members in rank order (descending for DESC when not sorting).
+      std::vector<std::string> all;
+      if (obj::Enc(e) == Encoding::kListpack) {
+        listpack::Reader r(listpack::View(static_cast<const char*>(obj::Ptr(e))));
+        listpack::Entry m, sc;
+        char buf[24];
+        while (r.Next(&m) && r.Next(&sc)) all.emplace_back(m.AsString(buf));
+      } else {
+        const ZTree& t = static_cast<BigZset*>(obj::Ptr(e))->tree();
+        for (ZTree::Cursor cur = t.At(0); cur.valid(); cur.Next()) {
+          all.emplace_back(ZMember(cur.node()));
+        }
+      }
+      if (dontsort && desc) std::reverse(all.begin(), all.end());
+      if (window) {
+        if (end >= start) {
+          elems.assign(all.begin() + start, all.begin() + end + 1);
+          end -= start;
+          start = 0;
+        }
+      } else {
+        elems = std::move(all);
+      }
     }
-    args.push_back(a);
   }
-  if (!has_store) {
-    // Nothing is stored; the errors SORT would report (type, syntax) still come back.
-    RespValue ignored;
-    return RunRead(c, args, &ignored);
+  if (!dontsort && !elems.empty()) {
+    struct Item {
+      size_t index;
+      double score = 0;
+      bool has_cmp = false;
+      std::string cmp;
+    };
+    std::vector<Item> items(elems.size());
+    bool conversion_error = false;
+    std::string byval;
+    for (size_t j = 0; j < elems.size(); ++j) {
+      Item& it = items[j];
+      it.index = j;
+      std::string_view value;
+      if (has_by) {
+        if (!LookupByPattern(c, sortby, elems[j], &byval)) continue;
+        value = byval;
+      } else {
+        value = elems[j];
+      }
+      if (alpha) {
+        if (has_by) {
+          it.has_cmp = true;
+          it.cmp.assign(value);
+        }
+      } else {
+        // strtod over the C string, as Redis does (a NUL ends the number).
+        std::string text(value.substr(0, value.find('\0')));
+        char* eptr = nullptr;
+        errno = 0;
+        it.score = std::strtod(text.c_str(), &eptr);
+        if (*eptr != '\0' || errno == ERANGE || std::isnan(it.score)) conversion_error = true;
+      }
+    }
+    if (conversion_error) return Err("ERR One or more scores can't be converted into double");
+    auto cmp = [&](const Item& a, const Item& b) {
+      int r;
+      if (!alpha) {
+        r = a.score > b.score
+                ? 1
+                : (a.score < b.score ? -1 : BinaryCmp(elems[a.index], elems[b.index]));
+      } else if (has_by) {
+        if (!a.has_cmp || !b.has_cmp) {
+          r = a.has_cmp == b.has_cmp ? 0 : (!a.has_cmp ? -1 : 1);
+        } else {
+          r = BinaryCmp(a.cmp, b.cmp);
+        }
+      } else {
+        r = BinaryCmp(elems[a.index], elems[b.index]);
+      }
+      return desc ? r > 0 : r < 0;
+    };
+    std::stable_sort(items.begin(), items.end(), cmp);
+    std::vector<std::string> sorted;
+    sorted.reserve(items.size());
+    for (const Item& it : items) sorted.push_back(std::move(elems[it.index]));
+    elems = std::move(sorted);
   }
-  // sortCommand: a set sorted with a BY pattern without '*' (no sorting) is sorted ALPHA when
-  // storing, so the stored order is deterministic for replicas.
-  KeyEntry* src = c.Find(c[1]);
-  if (dontsort && has_by && src != nullptr && obj::Type(src) == ObjType::kSet) {
-    args.erase(args.begin() + static_cast<ptrdiff_t>(by_pos),
-               args.begin() + static_cast<ptrdiff_t>(by_pos) + 2);
-    args.push_back("ALPHA");
-  }
-  RespValue v;
-  if (absl::Status s = RunRead(c, args, &v); !s.ok()) return s;
-  if (v.type != RespType::kArray) return absl::InternalError("SORT produced a non-array reply");
-  if (v.elements.empty()) {
+  if (end < start) {
     c.ks.Delete(c.db(), store);
     return absl::OkStatus();
   }
-  KeyEntry* list = NewList(store);
-  for (const RespValue& el : v.elements) {
-    // A GET pattern that finds nothing stores an empty string.
-    list::PushBack(list, el.type == RespType::kNull ? std::string_view() : el.str);
+  KeyEntry* out = NewList(store);
+  std::string value;
+  for (int64_t j = start; j <= end; ++j) {
+    const std::string& el = elems[static_cast<size_t>(j)];
+    if (gets.empty()) {
+      list::PushBack(out, el);
+      continue;
+    }
+    for (std::string_view g : gets) {
+      // A pattern that finds nothing stores an empty string.
+      if (!LookupByPattern(c, g, el, &value)) value.clear();
+      list::PushBack(out, value);
+    }
   }
-  c.ks.Put(c.db(), list);
+  c.ks.Put(c.db(), out);
   return absl::OkStatus();
 }
 

@@ -69,7 +69,9 @@ absl::Status SmoveCmd(Call& c) {
   if (absl::Status st = CheckType(s, ObjType::kSet); !st.ok()) return st;
   if (absl::Status st = CheckType(d, ObjType::kSet); !st.ok()) return st;
   if (s == d) return absl::OkStatus();
-  if (!set::Contains(s, member)) return absl::OkStatus();
+  bool found;
+  c.ks.Edit(s, [&] { found = set::Contains(s, member); });
+  if (!found) return absl::OkStatus();
   c.ks.Edit(s, [&] { set::Remove(s, member); });
   if (set::Size(s) == 0) c.ks.Delete(c.db(), src);
   if (d == nullptr) {
@@ -104,6 +106,8 @@ absl::Status SpopCmd(Call& c) {
 absl::Status SinterstoreCmd(Call& c) {
   std::vector<KeyEntry*> sets;
   if (absl::Status s = Sources(c, 2, &sets); !s.ok()) return s;
+  AccountingScope scope(c.ks);
+  for (KeyEntry* e : sets) scope.Add(e);
   std::vector<std::string> out;
   bool any_missing = std::find(sets.begin(), sets.end(), nullptr) != sets.end();
   if (!any_missing) {
@@ -117,6 +121,7 @@ absl::Status SinterstoreCmd(Call& c) {
       out.emplace_back(m);
     });
   }
+  scope.Finish();
   StoreSet(c, c[1], out);
   return absl::OkStatus();
 }
@@ -139,6 +144,8 @@ absl::Status SunionstoreCmd(Call& c) {
 absl::Status SdiffstoreCmd(Call& c) {
   std::vector<KeyEntry*> sets;
   if (absl::Status s = Sources(c, 2, &sets); !s.ok()) return s;
+  AccountingScope scope(c.ks);
+  for (KeyEntry* e : sets) scope.Add(e);
   std::vector<std::string> out;
   if (sets[0] != nullptr) {
     set::ForEach(sets[0], [&](std::string_view m) {
@@ -148,6 +155,7 @@ absl::Status SdiffstoreCmd(Call& c) {
       out.emplace_back(m);
     });
   }
+  scope.Finish();
   StoreSet(c, c[1], out);
   return absl::OkStatus();
 }

@@ -147,8 +147,9 @@ absl::Status ZaddGeneric(Call& c, int flags) {
   if (flags & kZaddIncr) {
     // The only way to fail after this point: an increment that makes NaN. Check it first.
     double cur;
-    if (e != nullptr && zset::Score(e, c[scoreidx + 1], &cur) && std::isnan(cur + scores[0]) &&
-        !nx) {
+    bool found = false;
+    if (e != nullptr) c.ks.Edit(e, [&] { found = zset::Score(e, c[scoreidx + 1], &cur); });
+    if (found && std::isnan(cur + scores[0]) && !nx) {
       return Err("ERR resulting score is not a number (NaN)");
     }
   }
@@ -455,6 +456,8 @@ absl::Status ZsetOpStore(Call& c, SetOp op) {
       return Syntax();
     }
   }
+  AccountingScope scope(c.ks);
+  for (const ZSource& z : src) scope.Add(z.e);
   // Redis qsorts the inputs by cardinality (glibc's qsort is a stable merge sort here), which
   // fixes the order SUM adds the scores of a member found in several inputs.
   if (op != SetOp::kDiff) {
@@ -506,6 +509,7 @@ absl::Status ZsetOpStore(Call& c, SetOp op) {
       out.push_back(Scored{std::string(m), s0});
     });
   }
+  scope.Finish();
   StoreZset(c, c[1], out);
   return absl::OkStatus();
 }
@@ -532,6 +536,8 @@ absl::Status ParseUnit(std::string_view u, double* to_meters) {
 absl::Status GeoStore(Call& c, std::vector<std::string_view>& args, std::string_view dst,
                       bool storedist, double center_lon, double center_lat, double to_meters) {
   args.push_back("WITHHASH");
+  AccountingScope scope(c.ks);
+  scope.Add(c.Find(args[1]));  // the searched zset (FROMMEMBER looks a member up)
   RespValue v;
   if (absl::Status s = RunRead(c, args, &v); !s.ok()) return s;
   std::vector<Scored> out;
@@ -546,6 +552,7 @@ absl::Status GeoStore(Call& c, std::vector<std::string_view>& args, std::string_
     }
     out.push_back(Scored{std::string(item.elements[0].str), score});
   }
+  scope.Finish();
   StoreZset(c, dst, out);
   return absl::OkStatus();
 }
@@ -567,9 +574,10 @@ bool MemberPosition(Call& c, std::string_view key, std::string_view member, doub
                     double* lat) {
   KeyEntry* e = c.Find(key);
   double score;
-  if (e == nullptr || obj::Type(e) != ObjType::kZset || !zset::Score(e, member, &score)) {
-    return false;
-  }
+  if (e == nullptr || obj::Type(e) != ObjType::kZset) return false;
+  bool found;
+  c.ks.Edit(e, [&] { found = zset::Score(e, member, &score); });
+  if (!found) return false;
   return cmd::geo::DecodeScore(score, lon, lat);
 }
 
@@ -722,11 +730,13 @@ absl::Status ZrangestoreCmd(Call& c) {
     args.push_back(c[j]);
   }
   if (!bylex) args.push_back("WITHSCORES");
+  KeyEntry* src = c.Find(c[2]);
+  AccountingScope scope(c.ks);
+  scope.Add(src);
   RespValue v;
   if (absl::Status s = RunRead(c, args, &v); !s.ok()) return s;
   std::vector<Scored> out;
   if (bylex) {
-    KeyEntry* src = c.Find(c[2]);
     for (const RespValue& m : v.elements) {
       double score = 0;
       if (src != nullptr) zset::Score(src, m.str, &score);
@@ -741,6 +751,7 @@ absl::Status ZrangestoreCmd(Call& c) {
       out.push_back(Scored{std::string(v.elements[i].str), score});
     }
   }
+  scope.Finish();
   StoreZset(c, c[1], out);
   return absl::OkStatus();
 }
