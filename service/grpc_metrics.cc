@@ -196,6 +196,7 @@ void GrpcMetrics::Collect(std::vector<prometheus::MetricFamily>* out) const {
       metric.counter.value = static_cast<double>(n);
       requests.metric.push_back(std::move(metric));
     }
+    if (total == 0) continue;  // a histogram of nothing is 17 lines of zeros on every scrape
     prometheus::ClientMetric h;
     h.label = {L("method", names_[i])};
     uint64_t cumulative = 0;

@@ -56,8 +56,8 @@ class GrpcMetrics {
   // Counts one finished RPC. Any thread.
   void Record(int method, grpc::StatusCode code, double seconds);
 
-  // Appends the two families. Series: every (method, OK) pair and every pair seen, and one
-  // histogram per known method ("other" only once it was seen). Any thread.
+  // Appends the two families. Series: every (method, OK) pair and every pair seen; one
+  // histogram per method that has been called. Any thread.
   void Collect(std::vector<prometheus::MetricFamily>* out) const;
 
   // Reading back for tests.

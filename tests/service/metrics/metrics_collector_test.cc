@@ -180,6 +180,9 @@ TEST(GrpcMetricsTest, CountsAndHistogram) {
   EXPECT_EQ(v("CreateLink", "OK"), 0);                    // (method, OK) always present
   EXPECT_TRUE(std::isnan(v("CreateLink", "NOT_FOUND")));  // unseen pairs are not
   EXPECT_TRUE(e.Find("redlink_grpc_requests_total", {{"method", "other"}}).empty());
+  // Histograms only for methods that were called.
+  EXPECT_EQ(e.LabelValues("redlink_grpc_request_duration_seconds_count", "method"),
+            (std::set<std::string>{"GetLink"}));
   EXPECT_EQ(m.CountForTest("GetLink", grpc::StatusCode::OK), 2u);
 
   auto bucket = [&](const std::string& le) {
