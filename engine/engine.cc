@@ -259,7 +259,16 @@ void Engine::SetLinkAuth(const std::string& id, std::string username, std::strin
 void Engine::PauseLink(const std::string& id, StatusCallback done) {
   auto cb = Share(std::move(done));
   OnLink(
-      id, [cb](ReplicaLink* link) { link->Pause([cb, link] { cb(link->status()); }); },
+      id,
+      [cb](ReplicaLink* link) {
+        link->Pause([cb, link](absl::Status s) {
+          if (s.ok()) {
+            cb(link->status());
+          } else {
+            cb(s);
+          }
+        });
+      },
       [cb](absl::Status s) { cb(s); });
 }
 

@@ -34,10 +34,12 @@ pids+=($!)
 ctl() { build-release/service/redlinkctl --addr=127.0.0.1:$grpc_port "$@"; }
 until ctl list >/dev/null 2>&1; do sleep 0.1; done
 
-echo "== redlinkctl create demo --host 127.0.0.1 --port $master_port"
-ctl create demo --host 127.0.0.1 --port "$master_port"
+# Watch first (a link that does not exist yet may be watched), so every state change shows.
 ctl watch demo >"$work/watch.log" 2>&1 &
 pids+=($!)
+sleep 0.3
+echo "== redlinkctl create demo --master 127.0.0.1:$master_port"
+ctl create demo --master "127.0.0.1:$master_port"
 deadline=$((SECONDS + 60))
 until ctl get demo -o json | grep -q '"LINK_STATE_STREAMING"'; do
   if [ $SECONDS -gt $deadline ]; then echo "link did not reach STREAMING:"; ctl get demo; cat "$work/redlinkd.log"; exit 1; fi

@@ -5,62 +5,69 @@
 namespace redlink {
 namespace {
 
-char Lower(char c, bool nocase) {
-  return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
-}
+struct Matcher {
+  std::string_view pat;
+  bool nocase;
+  bool give_up = false;  // a '*' already failed for every suffix: longer tries cannot match
 
-// Returns 1 on match; sets *skip_longer when the rest of the string cannot match any pattern
-// suffix (Redis's optimisation that keeps '*' from being exponential).
-bool Match(const char* p, size_t plen, const char* s, size_t slen, bool nocase, bool* skip_longer,
-           int nesting) {
-  if (nesting > 1000) return false;  // bound recursion on hostile patterns
-  while (plen && slen) {
-    switch (p[0]) {
-      case '*':
-        while (plen > 1 && p[1] == '*') {
+  // The pattern byte at i, or '\0' past the end (the pattern is NUL-terminated in Redis).
+  char P(size_t i) const { return i < pat.size() ? pat[i] : '\0'; }
+  static int Lower(int c) { return std::tolower(c); }
+
+  bool Match(size_t p, std::string_view s) {
+    size_t plen = pat.size() - p;
+    size_t si = 0;
+    while (plen > 0 && si < s.size()) {
+      char pc = P(p);
+      if (pc == '*') {
+        while (plen > 0 && P(p + 1) == '*') {
           ++p;
           --plen;
         }
         if (plen == 1) return true;
-        while (slen) {
-          if (Match(p + 1, plen - 1, s, slen, nocase, skip_longer, nesting + 1)) return true;
-          if (*skip_longer) return false;
-          ++s;
-          --slen;
+        for (; si < s.size(); ++si) {
+          if (Match(p + 1, s.substr(si))) return true;
+          if (give_up) return false;
         }
-        *skip_longer = true;
+        give_up = true;
         return false;
-      case '?':
-        ++s;
-        --slen;
-        break;
-      case '[': {
+      } else if (pc == '?') {
+        ++si;
+      } else if (pc == '[') {
         ++p;
         --plen;
-        bool negate = plen && p[0] == '^';
+        bool negate = P(p) == '^';
         if (negate) {
           ++p;
           --plen;
         }
         bool matched = false;
+        int c = static_cast<signed char>(s[si]);
         for (;;) {
-          if (plen == 0) {
-            // Unterminated class: Redis treats the end as a close.
-            break;
-          }
-          if (p[0] == '\\' && plen >= 2) {
+          if (P(p) == '\\' && plen >= 2) {
             ++p;
             --plen;
-            if (p[0] == s[0]) matched = true;
-          } else if (p[0] == ']') {
+            if (P(p) == s[si]) matched = true;
+          } else if (P(p) == ']') {
             break;
-          } else if (plen >= 3 && p[1] == '-') {
-            char start = Lower(p[0], nocase), end = Lower(p[2], nocase), c = Lower(s[0], nocase);
-            if (start > end) std::swap(start, end);
+          } else if (plen == 0) {
+            --p;
+            ++plen;
+            break;
+          } else if (plen >= 3 && P(p + 1) == '-') {
+            int lo = static_cast<signed char>(P(p));
+            int hi = static_cast<signed char>(P(p + 2));
+            int cc = c;
+            if (lo > hi) std::swap(lo, hi);
+            if (nocase) {
+              lo = Lower(lo);
+              hi = Lower(hi);
+              cc = Lower(cc);
+            }
             p += 2;
             plen -= 2;
-            if (c >= start && c <= end) matched = true;
-          } else if (Lower(p[0], nocase) == Lower(s[0], nocase)) {
+            if (cc >= lo && cc <= hi) matched = true;
+          } else if (!nocase ? P(p) == s[si] : Lower(static_cast<signed char>(P(p))) == Lower(c)) {
             matched = true;
           }
           ++p;
@@ -68,42 +75,39 @@ bool Match(const char* p, size_t plen, const char* s, size_t slen, bool nocase, 
         }
         if (negate) matched = !matched;
         if (!matched) return false;
-        ++s;
-        --slen;
-        break;
+        ++si;
+      } else {
+        if (pc == '\\' && plen >= 2) {
+          ++p;
+          --plen;
+          pc = P(p);
+        }
+        if (!nocase
+                ? pc != s[si]
+                : Lower(static_cast<signed char>(pc)) != Lower(static_cast<signed char>(s[si]))) {
+          return false;
+        }
+        ++si;
       }
-      case '\\':
-        if (plen >= 2) {
+      ++p;
+      --plen;
+      if (si == s.size()) {
+        while (P(p) == '*') {
           ++p;
           --plen;
         }
-        [[fallthrough]];
-      default:
-        if (Lower(p[0], nocase) != Lower(s[0], nocase)) return false;
-        ++s;
-        --slen;
         break;
-    }
-    if (plen == 0) break;  // a '[' class may have consumed the pattern to its end
-    ++p;
-    --plen;
-    if (slen == 0) {
-      while (plen && *p == '*') {
-        ++p;
-        --plen;
       }
-      break;
     }
+    return plen == 0 && si == s.size();
   }
-  return plen == 0 && slen == 0;
-}
+};
 
 }  // namespace
 
-bool GlobMatch(std::string_view pattern, std::string_view string, bool nocase) {
-  bool skip_longer = false;
-  return Match(pattern.data(), pattern.size(), string.data(), string.size(), nocase, &skip_longer,
-               0);
+bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase) {
+  Matcher m{pattern, nocase};
+  return m.Match(0, str);
 }
 
 }  // namespace redlink

@@ -7,7 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "engine/common/strings.h"
 #include "engine/keyspace/cmd_common.h"
-#include "engine/keyspace/glob.h"
+#include "engine/common/glob.h"
 #include "engine/keyspace/hash.h"
 
 namespace redlink::engine::cmd {

@@ -7,7 +7,7 @@
 
 #include "engine/common/strings.h"
 #include "engine/keyspace/cmd_common.h"
-#include "engine/keyspace/glob.h"
+#include "engine/common/glob.h"
 
 namespace redlink::engine::cmd {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "engine/common/strings.h"
 #include "engine/keyspace/cmd_common.h"
-#include "engine/keyspace/glob.h"
+#include "engine/common/glob.h"
 #include "engine/keyspace/hash.h"
 #include "engine/keyspace/list.h"
 #include "engine/keyspace/set.h"

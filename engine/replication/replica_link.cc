@@ -95,6 +95,8 @@ ReplicaLink::~ReplicaLink() {
 void ReplicaLink::Start() {
   DCHECK(loop_->IsInLoopThread());
   cron_timer_ = loop_->RunAfter(std::chrono::seconds(1), [this] { Cron(); });
+  LINK_LOG(Info, spec_.id) << "created in state " << (spec_.paused ? "PAUSED" : "CONNECTING")
+                           << ": master " << spec_.host << ":" << spec_.port;
   if (spec_.paused) {
     TransitionTo(LinkPhase::kPaused);
     Publish(true);
@@ -113,8 +115,11 @@ void ReplicaLink::Stop() {
     *t = 0;
   }
   phase_ = LinkPhase::kStopped;
-  for (auto& w : pause_waiters_) w();
+  auto waiters = std::move(pause_waiters_);
   pause_waiters_.clear();
+  for (auto& w : waiters) {
+    w(absl::UnavailableError(StrCat("link '", spec_.id, "' stopped before it could pause")));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -932,9 +937,13 @@ void ReplicaLink::SetAuth(std::string username, std::string password) {
   if (phase_ == LinkPhase::kBackoff) RetryNow();
 }
 
-void ReplicaLink::Pause(absl::AnyInvocable<void()> done) {
-  if (phase_ == LinkPhase::kPaused || phase_ == LinkPhase::kStopped) {
-    done();
+void ReplicaLink::Pause(absl::AnyInvocable<void(absl::Status)> done) {
+  if (phase_ == LinkPhase::kStopped) {
+    done(absl::UnavailableError(StrCat("link '", spec_.id, "' is stopped")));
+    return;
+  }
+  if (phase_ == LinkPhase::kPaused) {
+    done(absl::OkStatus());
     return;
   }
   pause_waiters_.push_back(std::move(done));
@@ -961,7 +970,7 @@ void ReplicaLink::EnterPaused() {
   UpdateInterest();
   auto waiters = std::move(pause_waiters_);
   pause_waiters_.clear();
-  for (auto& w : waiters) w();
+  for (auto& w : waiters) w(absl::OkStatus());
 }
 
 void ReplicaLink::Resume() {

@@ -67,8 +67,9 @@ class ReplicaLink : public IoHandler {
 
   // Operator actions (from posted tasks).
   void SetAuth(std::string username, std::string password);
-  // Pauses at the next command boundary (never inside MULTI/EXEC); `done` runs once PAUSED.
-  void Pause(absl::AnyInvocable<void()> done);
+  // Pauses at the next command boundary (never inside MULTI/EXEC); `done` runs with OK once
+  // PAUSED, or with UNAVAILABLE if the link is stopped first.
+  void Pause(absl::AnyInvocable<void(absl::Status)> done);
   void Resume();
   void Update(const LinkUpdate& update);
 
@@ -207,7 +208,7 @@ class ReplicaLink : public IoHandler {
 
   // Operator.
   bool pause_requested_ = false;
-  std::vector<absl::AnyInvocable<void()>> pause_waiters_;
+  std::vector<absl::AnyInvocable<void(absl::Status)>> pause_waiters_;
   bool dirty_ = false;
   uint64_t connection_generation_ = 0;
   uint64_t publish_version_ = 0;

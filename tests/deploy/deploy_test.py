@@ -139,8 +139,10 @@ class ChartDefaults(unittest.TestCase):
 
     def test_objects(self):
         kinds = sorted(d["kind"] for d in self.docs)
+        # The links ConfigMap is there even without links: it tells every pod to drop the links
+        # that an earlier release declared.
         self.assertEqual(kinds, sorted(["StatefulSet", "Service", "Service", "Secret",
-                                        "ServiceAccount", "PodDisruptionBudget"]))
+                                        "ServiceAccount", "PodDisruptionBudget", "ConfigMap"]))
         # Off by default: they need CRDs or opt-in.
         for kind in ("ServiceMonitor", "PrometheusRule", "NetworkPolicy"):
             self.assertEqual(by_kind(self.docs, kind), [])
@@ -155,7 +157,9 @@ class ChartDefaults(unittest.TestCase):
         self.assertEqual(int(f["max_bulk_len"]), DEFAULT_MAX_BULK_LEN)
         self.assertIn(f["log_format"], ("text", "json"))
         self.assertIn(f["log_level"], ("debug", "info", "warning", "error"))
-        self.assertNotIn("links_file", f)  # no declared links, no file
+        # Always passed: with no declared links the file says `links: []`, which deletes links
+        # declared by an earlier release (no flag would keep them).
+        self.assertEqual(f["links_file"], "/etc/redlink/links/$(POD_NAME).yaml")
         self.assertNotIn("threads", f)     # 0 = redlinkd's default
 
     def test_api_is_never_open_by_default(self):

@@ -11,7 +11,7 @@
 #include <set>
 
 #include "engine/common/strings.h"
-#include "engine/keyspace/glob.h"
+#include "engine/common/glob.h"
 #include "engine/keyspace/values.h"
 #include "tests/engine/keyspace/ks_test_util.h"
 
