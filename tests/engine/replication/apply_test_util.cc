@@ -195,6 +195,32 @@ std::string SnapshotAll(const Runner& run, int num_dbs, const SnapshotOptions& o
   return out;
 }
 
+std::string SnapshotFunctions(const Runner& run) {
+  ParsedReply r = ParseRaw(run({"FUNCTION", "LIST"}));
+  std::vector<std::string> libs;
+  for (const auto& lib : r.v.elements) {
+    std::string text;
+    for (size_t i = 0; i + 1 < lib.elements.size(); i += 2) {
+      const auto& value = lib.elements[i + 1];
+      std::string v;
+      if (lib.elements[i].str == "functions") {
+        std::vector<std::string> fs;
+        for (const auto& f : value.elements) fs.push_back(Render(f));
+        std::sort(fs.begin(), fs.end());
+        for (const auto& f : fs) v += f + " ";
+      } else {
+        v = Render(value);
+      }
+      StrAppend(&text, lib.elements[i].str, "=", v, " ");
+    }
+    libs.push_back(text);
+  }
+  std::sort(libs.begin(), libs.end());
+  std::string out = "# functions\n";
+  for (const auto& l : libs) out += l + "\n";
+  return out;
+}
+
 std::string KeyspaceRunner::operator()(const Args& args) {
   if (!args.empty() && (args[0] == "SELECT" || args[0] == "select")) {
     db = std::stoi(args[1]);

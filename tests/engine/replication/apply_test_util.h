@@ -54,6 +54,9 @@ std::string SnapshotDb(const Runner& run, const SnapshotOptions& options = {});
 // Snapshot of every database 0..num_dbs-1 (SELECT through `run`); empty databases are skipped.
 std::string SnapshotAll(const Runner& run, int num_dbs, const SnapshotOptions& options = {});
 
+// FUNCTION LIST with libraries and their functions sorted (Redis lists both in dict order).
+std::string SnapshotFunctions(const Runner& run);
+
 // A runner over an in-process keyspace (read commands; SELECT handled here).
 class KeyspaceRunner {
  public:

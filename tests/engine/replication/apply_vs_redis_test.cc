@@ -62,39 +62,12 @@ class ApplyVsRedisTest : public ::testing::Test {
 
   std::string RedisSnapshot() {
     Runner run = [this](const Args& a) { return snap_.CommandRaw(a); };
-    return SnapshotAll(run, kDbs) + Functions(run);
+    return SnapshotAll(run, kDbs) + SnapshotFunctions(run);
   }
   std::string OurSnapshot() {
     KeyspaceRunner r(&h_.ks);
-    return SnapshotAll(r.AsRunner(), kDbs) + Functions(r.AsRunner());
+    return SnapshotAll(r.AsRunner(), kDbs) + SnapshotFunctions(r.AsRunner());
   }
-  // FUNCTION LIST with libraries and their functions sorted (Redis lists both in dict order).
-  static std::string Functions(const Runner& run) {
-    ParsedReply r = ParseRaw(run({"FUNCTION", "LIST"}));
-    std::vector<std::string> libs;
-    for (const auto& lib : r.v.elements) {
-      std::string text;
-      for (size_t i = 0; i + 1 < lib.elements.size(); i += 2) {
-        const auto& value = lib.elements[i + 1];
-        std::string v;
-        if (lib.elements[i].str == "functions") {
-          std::vector<std::string> fs;
-          for (const auto& f : value.elements) fs.push_back(Render(f));
-          std::sort(fs.begin(), fs.end());
-          for (const auto& f : fs) v += f + " ";
-        } else {
-          v = Render(value);
-        }
-        text += StrCat(lib.elements[i].str, "=", v, " ");
-      }
-      libs.push_back(text);
-    }
-    std::sort(libs.begin(), libs.end());
-    std::string out = "# functions\n";
-    for (const auto& l : libs) out += l + "\n";
-    return out;
-  }
-
   void ExpectSameData(const std::string& where) {
     std::string theirs = RedisSnapshot(), ours = OurSnapshot();
     if (theirs != ours) {

@@ -53,6 +53,8 @@ constexpr char kTypes[] = {'s', 'n', 'b', 'l', 'S', 'z', 'Z', 'g', 'h', 'p', 'x'
 Workload::Workload(uint64_t seed, Options options) : options_(options), rng_(seed) {
   if (options_.base_ms == 0) options_.base_ms = NowMs();
   stream_ms_ = static_cast<uint64_t>(options_.base_ms);
+  // A master's "*" IDs come from its clock: explicit IDs a day ahead stay above them.
+  if (options_.mode == Mode::kMaster) stream_ms_ += 86400000;
 }
 
 bool Workload::Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
@@ -153,6 +155,12 @@ std::vector<std::string> Workload::Next() {
       family_ = "multi";
       return {"EXEC"};
     }
+    if (Chance(0.1)) {
+      db_ = static_cast<int>(rng_() % options_.num_dbs);
+      family_ = "select";
+      ++counts_[family_];
+      return {Name("select"), std::to_string(db_)};
+    }
   } else if (Chance(0.03)) {
     db_ = static_cast<int>(rng_() % options_.num_dbs);
     family_ = "select";
@@ -225,7 +233,7 @@ std::vector<std::string> Workload::Strings() {
             if (Chance(0.5)) {
               c.insert(c.end(), {"PX", Int(20, 3000)});
             } else {
-              c.insert(c.end(), {"EX", Int(1, 1000)});
+              c.insert(c.end(), {"EX", Int(3600, 7200)});
             }
           }
           break;
@@ -257,12 +265,12 @@ std::vector<std::string> Workload::Strings() {
     case 14:
       return {Name("msetnx"), k, Value(), Key('s'), Value()};
     case 15:
-      if (master && Chance(0.5)) return {Name("getex"), k, "EX", Int(1, 500)};
+      if (master && Chance(0.5)) return {Name("getex"), k, "EX", Int(3600, 7200)};
       return {Name("getex"), k, "PXAT", FutureMs()};
     case 16:
       return {Name("getex"), k, "PERSIST"};
     case 17:
-      if (master) return {Name("setex"), k, Int(1, 1000), Value()};
+      if (master) return {Name("setex"), k, Chance(0.5) ? Int(1, 3) : Int(3600, 7200), Value()};
       return {Name("set"), k, Value(), "PXAT", FutureMs()};
     case 18:
       if (master) return {Name("psetex"), k, Int(30, 5000), Value()};
@@ -676,7 +684,11 @@ std::vector<std::string> Workload::Streams() {
           c.insert(c.end(), {"MINID", Chance(0.5) ? "=" : "~", ExistingStreamId(x)});
         }
       }
-      c.push_back(master ? "*" : StreamIdFor(x));
+      if (master && Chance(0.15)) {
+        c.push_back(Chance(0.5) ? "*" : StrCat(stream_ms_ + 1, "-*"));
+      } else {
+        c.push_back(StreamIdFor(x));
+      }
       int n = 1 + static_cast<int>(rng_() % 3);
       bool same = Chance(0.6);
       for (int i = 0; i < n; ++i) {
@@ -708,7 +720,9 @@ std::vector<std::string> Workload::Streams() {
       if (master && Chance(0.7)) {
         Cmd c = {Name("xreadgroup"), "GROUP", g, consumer, "COUNT", Int(1, 5)};
         if (Chance(0.15)) c.push_back("NOACK");
-        c.insert(c.end(), {"STREAMS", x, Chance(0.8) ? ">" : "0"});
+        // Only new entries: re-reading a consumer's history ("0") bumps delivery counts on the
+        // master without propagating anything, so no replica (Redis's own included) sees it.
+        c.insert(c.end(), {"STREAMS", x, ">"});
         return c;
       }
       // The form a master propagates for deliveries and claims.
@@ -739,7 +753,7 @@ std::vector<std::string> Workload::Streams() {
       }
       return {Name("xtrim"), x, "MAXLEN", "~", Int(0, 200)};
     default: {
-      Cmd c = {Name("xadd"), x, master ? "*" : StreamIdFor(x), "f0", Value()};
+      Cmd c = {Name("xadd"), x, StreamIdFor(x), "f0", Value()};
       return c;
     }
   }
