@@ -141,6 +141,8 @@ int Run(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
+  // No SO_REUSEPORT: a second redlinkd on the same address must fail, not share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config->grpc_addr, grpc::InsecureServerCredentials(), &grpc_port);
   builder.RegisterService(&service);
   builder.experimental().SetInterceptorCreators(MakeGrpcInterceptors(&grpc_metrics));
