@@ -301,7 +301,7 @@ absl::Status GetLongDouble(std::string_view s, long double* v, std::string_view 
 }
 
 absl::Status GetDbIndex(std::string_view s, int* db, std::string_view msg) {
-  int v;
+  int v = 0;
   if (absl::Status st = GetInt(s, &v, msg); !st.ok()) return st;
   if (v < 0 || v > kMaxDbIndex) return Err(kDbIndexErr);
   *db = v;

@@ -58,7 +58,7 @@ TEST_P(FullSyncTest, LoadsAndServesTheDataset) {
 }
 
 INSTANTIATE_TEST_SUITE_P(DiskAndDiskless, FullSyncTest, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Diskless" : "Disk"; });
+                         [](const auto& p) { return p.param ? "Diskless" : "Disk"; });
 
 }  // namespace
 }  // namespace redlink::testing

@@ -315,7 +315,7 @@ class LinksInSeveralStates {
     }
     bool all = true;
     for (const auto& [id, state] : Expected()) {
-      v1::LinkState want;
+      v1::LinkState want = v1::LINK_STATE_UNSPECIFIED;
       v1::LinkState_Parse("LINK_STATE_" + state, &want);
       if (!redlink_.WaitState(id, want, std::chrono::seconds(30), &link)) {
         what_ += id + " did not reach " + state + ": " + link.ShortDebugString() + "\n";
