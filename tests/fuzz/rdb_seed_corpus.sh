@@ -17,5 +17,5 @@ for f in "$src"/*.rdb; do
 done
 if [ $# -ge 2 ] && [ -x "$2/tests/engine/rdb/rdb_decoder_test" ]; then
   REDLINK_RDB_SEED_DIR=$(cd "$out" && pwd) "$2/tests/engine/rdb/rdb_decoder_test" \
-    --gtest_filter='RdbDecoder.WriteFuzzSeeds' > /dev/null
+    --gtest_filter='RdbDecoder.SyntheticSeedsRoundTripThroughFiles' > /dev/null
 fi

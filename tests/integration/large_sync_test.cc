@@ -60,9 +60,9 @@ void Populate(RedisServer& master) {
                  Part{"set", 150000}, Part{"zset", 100000}, Part{"stream", 50000}}) {
     for (int from = 1; from <= p.count; from += 50000) {
       int to = std::min(p.count, from + 49999);
-      ASSERT_EQ(master.Cmd({"EVAL", kScript, "0", p.kind, std::to_string(from),
-                            std::to_string(to)}),
-                "OK");
+      ASSERT_EQ(
+          master.Cmd({"EVAL", kScript, "0", p.kind, std::to_string(from), std::to_string(to)}),
+          "OK");
     }
   }
 }
@@ -107,10 +107,12 @@ void CompareSample(RedisServer& master, RedlinkdProcess& redlink, const std::str
       {"hash:", 150000, {{"HGETALL", "$"}, {"HLEN", "$"}, {"HGET", "$", "f3"}}, true},
       {"list:", 150000, {{"LRANGE", "$", "0", "-1"}, {"LLEN", "$"}, {"LINDEX", "$", "3"}}, false},
       {"set:", 150000, {{"SMEMBERS", "$"}, {"SCARD", "$"}, {"SISMEMBER", "$", "m2"}}, true},
-      {"zset:", 100000,
+      {"zset:",
+       100000,
        {{"ZRANGE", "$", "0", "-1", "WITHSCORES"}, {"ZCARD", "$"}, {"ZSCORE", "$", "m3"}},
        false},
-      {"stream:", 50000,
+      {"stream:",
+       50000,
        {{"XRANGE", "$", "-", "+"}, {"XLEN", "$"}, {"XINFO", "GROUPS", "$"}},
        false},
   };
@@ -151,8 +153,8 @@ class LargeSyncTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(LargeSyncTest, MillionKeysOfEveryType) {
   bool diskless = GetParam();
-  RedisServer master({"--repl-diskless-sync", diskless ? "yes" : "no",
-                      "--repl-diskless-sync-delay", "0", "--lua-time-limit", "0"});
+  RedisServer master({"--repl-diskless-sync", diskless ? "yes" : "no", "--repl-diskless-sync-delay",
+                      "0", "--lua-time-limit", "0"});
   ASSERT_TRUE(master.ok());
   Populate(master);
   ASSERT_EQ(master.Cmd({"DBSIZE"}), "1000000");
@@ -179,9 +181,9 @@ TEST_P(LargeSyncTest, MillionKeysOfEveryType) {
   RespClient target = fresh.Client();
   RespClient real = master.Client();
   int restored = 0;
-  for (const char* key : {"str:12345", "int:700", "hash:4242", "hash:4200", "list:777",
-                          "list:7700", "set:333", "set:3300", "set:3301", "zset:55",
-                          "zset:5500", "stream:2040", "stream:2041"}) {
+  for (const char* key :
+       {"str:12345", "int:700", "hash:4242", "hash:4200", "list:777", "list:7700", "set:333",
+        "set:3300", "set:3301", "zset:55", "zset:5500", "stream:2040", "stream:2041"}) {
     std::string dump = ours.CommandRaw({"DUMP", key});
     ASSERT_EQ(dump[0], '$') << key;
     engine::RespParser parser;
@@ -191,12 +193,13 @@ TEST_P(LargeSyncTest, MillionKeysOfEveryType) {
     ASSERT_EQ(target.CommandRaw({"RESTORE", key, "0", std::string(v.str)}), "+OK\r\n") << key;
     ++restored;
     std::string type = real.Command({"TYPE", key});
-    std::vector<std::string> read = type == "string" ? std::vector<std::string>{"GET", key}
-                                    : type == "hash" ? std::vector<std::string>{"HGETALL", key}
-                                    : type == "list" ? std::vector<std::string>{"LRANGE", key, "0", "-1"}
-                                    : type == "set"  ? std::vector<std::string>{"SMEMBERS", key}
-                                    : type == "zset" ? std::vector<std::string>{"ZRANGE", key, "0", "-1", "WITHSCORES"}
-                                                     : std::vector<std::string>{"XRANGE", key, "-", "+"};
+    std::vector<std::string> read =
+        type == "string" ? std::vector<std::string>{"GET", key}
+        : type == "hash" ? std::vector<std::string>{"HGETALL", key}
+        : type == "list" ? std::vector<std::string>{"LRANGE", key, "0", "-1"}
+        : type == "set"  ? std::vector<std::string>{"SMEMBERS", key}
+        : type == "zset" ? std::vector<std::string>{"ZRANGE", key, "0", "-1", "WITHSCORES"}
+                         : std::vector<std::string>{"XRANGE", key, "-", "+"};
     bool unordered = type == "hash" || type == "set";
     EXPECT_EQ(Describe(Flat(target, read, unordered)), Describe(Flat(real, read, unordered)))
         << key;

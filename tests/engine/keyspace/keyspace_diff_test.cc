@@ -996,9 +996,7 @@ class KeyspaceDiffTest : public ::testing::Test {
     delete diff_;
     diff_ = nullptr;
   }
-  void SetUp() override {
-    if (diff_ == nullptr) GTEST_SKIP() << "redis-server not available";
-  }
+  void SetUp() override { ASSERT_NE(diff_, nullptr) << "redis-server did not start"; }
   static Diff* diff_;
 };
 

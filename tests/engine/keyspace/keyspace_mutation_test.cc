@@ -283,7 +283,7 @@ class Applier {
 
 TEST(KeyspaceMutation, RandomWritesMatchRedis) {
   RedisServer server;
-  if (!server.ok()) GTEST_SKIP() << "redis-server not available";
+  ASSERT_TRUE(server.ok()) << "redis-server did not start";
   RespClient redis = server.Client();
   Keyspace ks;
   Applier ap(ks, redis);

@@ -285,7 +285,16 @@ TEST_P(KeyspaceVectorTest, ThroughJsonSinkCalls) {
 TEST_P(KeyspaceVectorTest, ShortTtlsVisibleBeforeExpiry) {
   std::string dir = VectorDir();
   json doc = json::parse(ReadFile(dir + "/" + GetParam() + ".json"));
-  if (!doc.contains("generated_at_unix_ms")) GTEST_SKIP();
+  if (!doc.contains("generated_at_unix_ms")) {
+    // Vectors from old servers carry no generation time, and no key of theirs has a TTL short
+    // enough to have run out since: every TTL they hold is still in the future.
+    Keyspace ks;
+    ASSERT_TRUE(LoadRdb(ReadFile(dir + "/" + GetParam() + ".rdb"), &ks).ok());
+    Checker now(ks, NowMs());
+    now.CheckAll(doc);
+    EXPECT_EQ(now.expired(), 0);
+    return;
+  }
   Keyspace ks;
   ASSERT_TRUE(LoadRdb(ReadFile(dir + "/" + GetParam() + ".rdb"), &ks).ok());
   Checker early(ks, doc.at("generated_at_unix_ms").get<int64_t>());
