@@ -4,19 +4,23 @@
 // of one redlinkd (default 100) and, for reference, by one real redis-server replica. Each
 // iteration writes a batch on the master and ends when every link (and the replica) has applied
 // it, while a scraper GETs /metrics at `scrape_hz` (0 = no scraping, 100 = 100 per second, from
-// two client threads).
+// eight client threads, so that scrapes slower than 10 ms do not lower the rate), plain text or
+// gzip-compressed.
 // Reported per run:
 //   link_cmds_per_s     commands applied per second, summed over the links (the apply rate)
 //   master_cmds_per_s   what redis-benchmark got from the master
 //   catchup_ms          from the end of the batch on the master to the last link caught up
 //   replica_catchup_ms  the same for the redis-server replica
 //   redlinkd_cpu_ns_per_cmd   redlinkd's CPU time per applied command (all its threads)
-//   scrapes, scrape_p50_ms, scrape_p99_ms
-// BM_Scrape measures one scrape alone (latency, bytes, redlinkd CPU per scrape) with N links.
+//   scrapes_per_s (achieved), scrape_p50_ms, scrape_p99_ms
+// BM_Scrape measures one scrape alone (latency, bytes, redlinkd CPU per scrape) with N links,
+// plain and gzip-compressed (what a Prometheus server asks for).
 //
 // Environment: REDLINK_BENCH_LINKS (100), REDLINK_BENCH_COMMANDS per iteration (200000),
 // REDLINK_BENCH_THREADS (redlinkd --threads, 2), REDLINK_BIN_DIR (the build dir).
-// Run: ninja -C build scrape_bench && build/bench/scrape_bench --benchmark_repetitions=3
+// Run: ninja -C build-bench scrape_bench &&
+//      build-bench/bench/scrape_bench --benchmark_repetitions=3
+//        --benchmark_enable_random_interleaving=true
 
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
@@ -70,8 +74,8 @@ double CpuSeconds(pid_t pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-// GET /metrics; the body size (0 on failure).
-size_t Scrape(int port) {
+// GET /metrics (asking for gzip as Prometheus does, if `gzip`); the response size, 0 on failure.
+size_t Scrape(int port, bool gzip) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -81,9 +85,10 @@ size_t Scrape(int port) {
     close(fd);
     return 0;
   }
-  static const std::string kRequest =
-      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (send(fd, kRequest.data(), kRequest.size(), MSG_NOSIGNAL) < 0) {
+  const std::string request = std::string("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n") +
+                              (gzip ? "Accept-Encoding: gzip\r\n" : "") +
+                              "Connection: close\r\n\r\n";
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
     close(fd);
     return 0;
   }
@@ -98,25 +103,25 @@ size_t Scrape(int port) {
   return total;
 }
 
-// GETs /metrics `hz` times a second until destroyed, from two threads with interleaved
-// schedules (as two Prometheus servers would), so a slow scrape does not lower the rate; keeps
-// the latencies.
+// GETs /metrics `hz` times a second until destroyed, from kThreads threads with interleaved
+// schedules (as several Prometheus servers would), so a slow scrape does not lower the rate (up
+// to kThreads / hz seconds per scrape); keeps the latencies.
 class Scraper {
  public:
-  static constexpr int kThreads = 2;
-  Scraper(int port, int hz) {
+  static constexpr int kThreads = 8;
+  Scraper(int port, int hz, bool gzip) {
     if (hz <= 0) return;
     auto period = std::chrono::microseconds(1000000 * kThreads / hz);
     auto start = Clock::now();
     for (int t = 0; t < kThreads; ++t) {
-      threads_.emplace_back([this, port, period, t, start] {
+      threads_.emplace_back([this, port, period, t, start, gzip] {
         auto next = start + period * t / kThreads;
         std::vector<double> mine;
         while (!stop_) {
           auto now = Clock::now();
           if (next > now) std::this_thread::sleep_for(next - now);
           auto t0 = Clock::now();
-          if (Scrape(port) > 0) mine.push_back(Seconds(Clock::now() - t0) * 1e3);
+          if (Scrape(port, gzip) > 0) mine.push_back(Seconds(Clock::now() - t0) * 1e3);
           next += period;
           if (next < Clock::now()) next = Clock::now();  // behind: do not burst
         }
@@ -281,6 +286,7 @@ void BM_ApplyRate(benchmark::State& state) {
     return;
   }
   const int hz = static_cast<int>(state.range(0));
+  const bool gzip = state.range(1) != 0;
   const int commands = EnvInt("REDLINK_BENCH_COMMANDS", 200000);
   const pid_t pid = env.redlink->process().pid();
   double applied = 0, seconds = 0, master_seconds = 0, catchup = 0, replica_catchup = 0, cpu = 0;
@@ -289,7 +295,7 @@ void BM_ApplyRate(benchmark::State& state) {
   for (auto _ : state) {
     Totals before = LinkTotals(*env.redlink);
     double cpu0 = CpuSeconds(pid);
-    Scraper scraper(env.redlink->metrics_port(), hz);
+    Scraper scraper(env.redlink->metrics_port(), hz, gzip);
     auto t0 = Clock::now();
     std::string out;
     std::string cmd = "redis-benchmark -p " + std::to_string(env.master->port()) + " -t set -n " +
@@ -335,9 +341,10 @@ void BM_ApplyRate(benchmark::State& state) {
   state.counters["scrape_p99_ms"] = Percentile(latencies, 0.99);
 }
 BENCHMARK(BM_ApplyRate)
-    ->ArgName("scrape_hz")
-    ->Arg(0)
-    ->Arg(100)
+    ->ArgNames({"scrape_hz", "gzip"})
+    ->Args({0, 0})
+    ->Args({100, 0})
+    ->Args({100, 1})
     ->Iterations(3)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -351,15 +358,16 @@ void BM_Scrape(benchmark::State& state) {
   }
   const pid_t pid = env.redlink->process().pid();
   double cpu0 = CpuSeconds(pid);
+  const bool gzip = state.range(0) != 0;
   size_t bytes = 0;
-  for (auto _ : state) bytes = Scrape(env.redlink->metrics_port());
+  for (auto _ : state) bytes = Scrape(env.redlink->metrics_port(), gzip);
   double cpu = CpuSeconds(pid) - cpu0;
   state.counters["links"] = env.links;
-  state.counters["page_bytes"] = static_cast<double>(bytes);
+  state.counters["response_bytes"] = static_cast<double>(bytes);
   state.counters["redlinkd_cpu_us_per_scrape"] =
       cpu / static_cast<double>(state.iterations()) * 1e6;
 }
-BENCHMARK(BM_Scrape)->Unit(benchmark::kMicrosecond)->MinTime(3);
+BENCHMARK(BM_Scrape)->ArgName("gzip")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->MinTime(3);
 
 }  // namespace redlink::bench
 

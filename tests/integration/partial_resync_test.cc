@@ -1,7 +1,7 @@
 // Partial resynchronisation against real redis-server 7.0 masters: broken connections, a
 // failover to a promoted replica (UpdateLink), a master restart, pause/resume, and offsets that
-// match the master's to the byte. Only the master's own keep-alive PINGs (every second here)
-// travel the stream, so these tests exercise the link and not the command applier.
+// match the master's to the byte, WAIT answered. Mostly only the master's own keep-alive PINGs
+// (every second here) travel the stream, so these tests exercise the link more than the applier.
 
 #include <gtest/gtest.h>
 
@@ -58,6 +58,33 @@ TEST_F(PartialResyncTest, OffsetEqualsTheMastersWhenIdle) {
     return s.find(absl::StrCat("offset=", master_.InfoField("replication", "master_repl_offset"),
                                ",")) != std::string::npos;
   })) << master_.Cmd({"INFO", "replication"});
+}
+
+// WAIT on the master counts the link as a replica that has the writes: REPLCONF GETACK is
+// answered at once with the offset of everything applied before it.
+TEST_F(PartialResyncTest, WaitOneReturnsOneWhileStreaming) {
+  RespClient c = master_.Client();
+  // After a diskless full sync the master starts the stream on the first ACK it gets after it
+  // has reaped its RDB child (real replicas alike): wait until a write has gone through.
+  ASSERT_EQ(c.Command({"SET", "warm", "1"}), "OK");
+  RespClient ours = redlink_.ReadClient("pr");
+  ASSERT_TRUE(WaitFor([&] { return ours.Command({"GET", "warm"}) == "1"; }));
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 50 * round; ++i) {
+      ASSERT_EQ(c.Command({"SET", absl::StrCat("w:", round, ":", i), "v"}), "OK");
+    }
+    ASSERT_EQ(c.Command({"INCR", "rounds"}), std::to_string(round + 1));
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(c.Command({"WAIT", "1", "1000"}), "1") << "round " << round;
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    // Answered by our reply to REPLCONF GETACK, not by the next once-a-second ACK.
+    EXPECT_LT(ms, 700) << "round " << round << ": WAIT took until its timeout";
+  }
+  EXPECT_EQ(ours.Command({"GET", "rounds"}), "20");
+  EXPECT_EQ(ours.Command({"DBSIZE"}), master_.Cmd({"DBSIZE"}));
+  EXPECT_TRUE(OffsetsMatch(master_, redlink_, "pr"));
 }
 
 TEST_F(PartialResyncTest, ConnectionKilledResumesByPartialResync) {
