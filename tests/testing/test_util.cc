@@ -285,7 +285,8 @@ RedisServer::RedisServer(std::vector<std::string> extra_args, int port)
 RedisServer::~RedisServer() { Kill(); }
 
 bool RedisServer::Start() {
-  std::vector<std::string> argv = {"redis-server",
+  const char* bin = getenv("REDLINK_REDIS_SERVER");
+  std::vector<std::string> argv = {bin != nullptr && *bin != '\0' ? bin : "redis-server",
                                    "--port",
                                    std::to_string(port_),
                                    "--bind",

@@ -95,7 +95,8 @@ class RespClient {
 std::string Describe(std::string_view raw_reply);
 
 // A real redis-server on a free loopback port, in its own temp dir, with persistence off unless
-// `extra_args` turn it on. Stopped by the destructor.
+// `extra_args` turn it on. Stopped by the destructor. REDLINK_REDIS_SERVER names another binary
+// (e.g. a Redis 7.4 or Valkey build) to run the same tests against.
 class RedisServer {
  public:
   explicit RedisServer(std::vector<std::string> extra_args = {}, int port = 0);
