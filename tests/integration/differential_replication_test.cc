@@ -196,6 +196,10 @@ class DifferentialReplicationTest : public ::testing::Test {
         120s);
   }
 
+  // The dataset through redlink's read endpoint equals the master's. Where it does not, it must
+  // equal what the real replica (the control, first test only) holds: a master can propagate
+  // something its own replicas end up holding differently (Redis 7.4 does for stream consumers
+  // a blocked XREADGROUP created), and a replica is what redlink promises to be.
   void CompareDatasets() {
     RespClient m;
     ASSERT_TRUE(m.Connect("127.0.0.1", master_.port()));
@@ -208,37 +212,67 @@ class DifferentialReplicationTest : public ::testing::Test {
     size_t keys = std::count(theirs.begin(), theirs.end(), '\n');
     std::cout << "compared " << keys << " lines (keys and db headers), " << theirs.size()
               << " bytes of snapshot\n";
-    if (theirs != ours) {
-      std::string a = "/tmp/differential-master.txt", b = "/tmp/differential-redlink.txt";
-      std::ofstream(a) << theirs;
-      std::ofstream(b) << ours;
-      size_t i = 0;
-      while (i < theirs.size() && i < ours.size() && theirs[i] == ours[i]) ++i;
-      size_t line = theirs.rfind('\n', i);
-      line = line == std::string::npos ? 0 : line + 1;
-      ADD_FAILURE() << "datasets differ (full snapshots in " << a << " and " << b << ")\n"
-                    << "  master:  " << theirs.substr(line, 800)
-                    << "\n  redlink: " << ours.substr(line, 800);
-    }
     EXPECT_GT(keys, 50u);
+    if (theirs == ours) return;
+    std::string a = "/tmp/differential-master.txt", b = "/tmp/differential-redlink.txt";
+    std::ofstream(a) << theirs;
+    std::ofstream(b) << ours;
+    if (control_ != nullptr) {
+      std::string control = ControlSnapshot();
+      if (control == ours) {
+        std::cout << "redlink differs from the master exactly where the real replica does\n";
+        return;
+      }
+      std::ofstream("/tmp/differential-replica.txt") << control;
+    } else if (master_.InfoField("server", "redis_version").rfind("7.0.", 0) != 0) {
+      // No control here: on other versions, leave out the consumers Redis itself may not
+      // propagate (those without pending entries); everything else must still be equal.
+      SnapshotOptions options;
+      options.idle_consumers = false;
+      if (SnapshotAll(master_run, kDbs, options) == SnapshotAll(redlink_run, kDbs, options) &&
+          SnapshotFunctions(master_run) == SnapshotFunctions(redlink_run)) {
+        std::cout << "redlink differs from the master only in idle stream consumers\n";
+        return;
+      }
+    }
+    size_t i = 0;
+    while (i < theirs.size() && i < ours.size() && theirs[i] == ours[i]) ++i;
+    size_t line = theirs.rfind('\n', i);
+    line = line == std::string::npos ? 0 : line + 1;
+    ADD_FAILURE() << "datasets differ (full snapshots in " << a << " and " << b << ")\n"
+                  << "  master:  " << theirs.substr(line, 800)
+                  << "\n  redlink: " << ours.substr(line, 800);
   }
 
-  // A real redis-server replica of the same master: the control. What it gets right with the
-  // same comparison, redlink must get right too.
-  void CompareControlReplica() {
-    ASSERT_TRUE(WaitFor(
+  // The real redis-server replica's dataset, once it has the master's offset.
+  std::string ControlSnapshot() {
+    EXPECT_TRUE(WaitFor(
         [&] {
           return control_->InfoField("replication", "master_repl_offset") ==
                  master_.InfoField("replication", "master_repl_offset");
         },
         60s));
-    RespClient m, r;
-    ASSERT_TRUE(m.Connect("127.0.0.1", master_.port()));
-    ASSERT_TRUE(r.Connect("127.0.0.1", control_->port()));
-    Runner master_run = [&](const Args& a) { return m.CommandRaw(a, 30s); };
+    RespClient r;
+    EXPECT_TRUE(r.Connect("127.0.0.1", control_->port()));
     Runner control_run = [&](const Args& a) { return r.CommandRaw(a, 30s); };
-    EXPECT_EQ(SnapshotAll(master_run, kDbs), SnapshotAll(control_run, kDbs))
-        << "the real redis-server replica differs from its master";
+    return SnapshotAll(control_run, kDbs) + SnapshotFunctions(control_run);
+  }
+
+  // The control itself: with Redis 7.0 the real replica holds exactly the master's dataset, so
+  // the comparison above is sound. Other versions may differ (see above); that is said, not failed.
+  void CompareControlReplica() {
+    RespClient m;
+    ASSERT_TRUE(m.Connect("127.0.0.1", master_.port()));
+    Runner master_run = [&](const Args& a) { return m.CommandRaw(a, 30s); };
+    std::string theirs = SnapshotAll(master_run, kDbs) + SnapshotFunctions(master_run);
+    std::string control = ControlSnapshot();
+    std::string version = master_.InfoField("server", "redis_version");
+    if (version.rfind("7.0.", 0) == 0) {
+      EXPECT_EQ(theirs, control) << "the real redis-server replica differs from its master";
+    } else if (theirs != control) {
+      std::cout << "note: on redis " << version
+                << " the real replica's dataset differs from its master's\n";
+    }
   }
 
   RedisServer master_{MasterArgs()};

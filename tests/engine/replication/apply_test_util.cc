@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/str_format.h"
 #include "engine/common/strings.h"
 #include "engine/keyspace/object.h"
 #include "engine/protocol/resp_writer.h"
@@ -121,7 +122,19 @@ std::string SnapshotDb(const Runner& run, const SnapshotOptions& options) {
     } else if (t == "set") {
       out += SortedElements(ParseRaw(run({"SMEMBERS", key})).v);
     } else if (t == "zset") {
-      out += Render(ParseRaw(run({"ZRANGE", key, "0", "-1", "WITHSCORES"})).v);
+      // Scores as doubles: Redis 7.2+ prints the shortest form ("0.1"), 7.0 (and redlink)
+      // %.17g ("0.10000000000000001"); the same value either way.
+      ParsedReply z = ParseRaw(run({"ZRANGE", key, "0", "-1", "WITHSCORES"}));
+      out += "[";
+      for (size_t i = 0; i < z.v.elements.size(); ++i) {
+        std::string e = Render(z.v.elements[i]);
+        if (i % 2 == 1) {
+          std::string score(z.v.elements[i].str);
+          e = absl::StrFormat("\"%.17g\"", std::strtod(score.c_str(), nullptr));
+        }
+        StrAppend(&out, i ? " " : "", e);
+      }
+      out += "]";
     } else if (t == "hash") {
       ParsedReply all = ParseRaw(run({"HGETALL", key}));
       out += SortedPairs(all.v);
@@ -152,14 +165,19 @@ std::string SnapshotDb(const Runner& run, const SnapshotOptions& options) {
       for (const RespValue& g : groups.v.elements) {
         auto gm = AsMap(g);
         std::string name(gm.count("name") ? gm["name"]->str : "?");
-        StrAppend(&out, " group(", Escape(name),
-                  " consumers=", gm.count("consumers") ? Render(*gm["consumers"]) : "?",
+        StrAppend(&out, " group(", Escape(name), " consumers=",
+                  !options.idle_consumers ? "-"
+                  : gm.count("consumers") ? Render(*gm["consumers"])
+                                          : "?",
                   " pending=", gm.count("pending") ? Render(*gm["pending"]) : "?",
                   " last=", gm.count("last-delivered-id") ? Render(*gm["last-delivered-id"]) : "?");
         ParsedReply consumers = ParseRaw(run({"XINFO", "CONSUMERS", key, name}));
         std::vector<std::string> cs;
         for (const RespValue& cv : consumers.v.elements) {
           auto cm = AsMap(cv);
+          if (!options.idle_consumers && cm.count("pending") && cm["pending"]->integer == 0) {
+            continue;
+          }
           cs.push_back(StrCat(cm.count("name") ? Render(*cm["name"]) : "?", ":",
                               cm.count("pending") ? Render(*cm["pending"]) : "?"));
         }

@@ -43,6 +43,9 @@ struct SnapshotOptions {
   bool ttl = true;          // compare PEXPIRETIME
   bool field_ttls = false;  // HPEXPIRETIME per hash field (Redis 7.4 servers / this keyspace)
   bool stream_meta = true;  // XINFO STREAM fields (length, ids, entries-added)
+  // Consumers that hold no pending entry (Redis 7.4 does not propagate every consumer an
+  // XREADGROUP creates, so its own replicas lack some of them).
+  bool idle_consumers = true;
 };
 
 // A canonical text of the selected database: every key (sorted) with its type, TTL and value;
