@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "engine/io/loop_pool.h"
@@ -61,16 +62,18 @@ TEST(EventLoopTest, PostedTasksRunInOrderOnTheLoopThread) {
 TEST(EventLoopTest, FullQueueRefusesWithoutBlocking) {
   // Block the loop inside a task so that posts pile up.
   LoopThread t(/*capacity=*/8);
+  // The blocked task owns what it touches: the test may end while it is still waking up.
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  std::promise<void> entered;
+  auto entered = std::make_shared<std::promise<void>>();
+  std::future<void> entered_future = entered->get_future();
   ASSERT_TRUE(t.loop()
-                  .Post([&] {
-                    entered.set_value();
+                  .Post([entered, released] {
+                    entered->set_value();
                     released.wait();
                   })
                   .ok());
-  entered.get_future().wait();
+  entered_future.wait();
   int accepted = 0, refused = 0;
   for (int i = 0; i < 20; ++i) {
     absl::Status s = t.loop().Post([] {});
