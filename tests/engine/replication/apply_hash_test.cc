@@ -4,29 +4,19 @@
 #include <gtest/gtest.h>
 
 #include "engine/common/strings.h"
-#include "tests/engine/replication/apply_test_util.h"
+#include "tests/engine/replication/apply_fixture.h"
 
 namespace redlink::testing {
 namespace {
 
-class ApplyHashTest : public ::testing::Test {
+class ApplyHashTest : public ApplyFamilyTest {
  protected:
-  void Ok(const Args& a) { ASSERT_TRUE(h.Apply(a).ok()) << a[0] << ": " << h.Apply(a); }
-  void Fails(const Args& a, std::string_view prefix) {
-    SnapshotOptions o;
-    o.field_ttls = true;
-    std::string before = h.Snapshot(o);
-    absl::Status s = h.Apply(a);
-    ASSERT_FALSE(s.ok()) << a[0];
-    EXPECT_EQ(std::string(s.message()).substr(0, prefix.size()), prefix) << s;
-    EXPECT_EQ(h.Snapshot(o), before);
-  }
+  ApplyHashTest() { snapshot_options_.field_ttls = true; }
   std::string FieldTtl(const std::string& k, const std::string& f) {
     return h.Get({"HPEXPIRETIME", k, "FIELDS", "1", f});
   }
   int64_t t_ = WallMs() + 3600000;
   std::string T(int64_t plus = 0) { return std::to_string(t_ + plus); }
-  ApplyHarness h;
 };
 
 TEST_F(ApplyHashTest, SetDelIncr) {
@@ -74,10 +64,12 @@ TEST_F(ApplyHashTest, FieldTtls) {
   EXPECT_EQ(FieldTtl("h", "a"), StrCat("[", T(), "]"));
   EXPECT_EQ(FieldTtl("h", "c"), "[-1]");
   Ok({"HPEXPIREAT", "h", T(5), "NX", "FIELDS", "2", "a", "c"});  // a has a TTL: only c
-  EXPECT_EQ(h.Get({"HPEXPIRETIME", "h", "FIELDS", "2", "a", "c"}), StrCat("[", T(), " ", T(5), "]"));
+  EXPECT_EQ(h.Get({"HPEXPIRETIME", "h", "FIELDS", "2", "a", "c"}),
+            StrCat("[", T(), " ", T(5), "]"));
   Ok({"HPEXPIREAT", "h", T(1), "GT", "FIELDS", "1", "a"});
   Ok({"HPEXPIREAT", "h", T(3), "LT", "FIELDS", "1", "b"});
-  EXPECT_EQ(h.Get({"HPEXPIRETIME", "h", "FIELDS", "2", "a", "b"}), StrCat("[", T(1), " ", T(0), "]"));
+  EXPECT_EQ(h.Get({"HPEXPIRETIME", "h", "FIELDS", "2", "a", "b"}),
+            StrCat("[", T(1), " ", T(0), "]"));
   Ok({"HPEXPIREAT", "h", T(9), "XX", "FIELDS", "2", "b", "nope"});
   EXPECT_EQ(FieldTtl("h", "b"), StrCat("[", T(9), "]"));
   h.ctx.now_ms = t_;

@@ -4,25 +4,16 @@
 #include <gtest/gtest.h>
 
 #include "engine/keyspace/keyspace.h"
-#include "tests/engine/replication/apply_test_util.h"
+#include "tests/engine/replication/apply_fixture.h"
 
 namespace redlink::testing {
 namespace {
 
-class ApplyKeysTest : public ::testing::Test {
+class ApplyKeysTest : public ApplyFamilyTest {
  protected:
-  void Ok(const Args& a) { ASSERT_TRUE(h.Apply(a).ok()) << a[0] << ": " << h.Apply(a); }
-  void Fails(const Args& a, std::string_view prefix) {
-    std::string before = h.Snapshot();
-    absl::Status s = h.Apply(a);
-    ASSERT_FALSE(s.ok()) << a[0];
-    EXPECT_EQ(std::string(s.message()).substr(0, prefix.size()), prefix) << s;
-    EXPECT_EQ(h.Snapshot(), before);
-  }
   std::string Pexpiretime(const std::string& k) { return h.Get({"PEXPIRETIME", k}); }
   int64_t future_ = WallMs() + 3600000;
   std::string F(int64_t plus = 0) { return std::to_string(future_ + plus); }
-  ApplyHarness h;
 };
 
 TEST_F(ApplyKeysTest, DelAndUnlink) {
@@ -158,8 +149,7 @@ TEST_F(ApplyKeysTest, RestoreOwnDumps) {
   Ok({"HSET", "h", "f", "v"});
   Ok({"XADD", "x", "1-1", "a", "1"});
   for (const char* key : {"l", "h", "x"}) {
-    std::string payload =
-        engine::DumpPayload(h.ks.db(0).Find(key), /*rdb_version=*/10, WallMs());
+    std::string payload = engine::DumpPayload(h.ks.db(0).Find(key), /*rdb_version=*/10, WallMs());
     std::string copy = std::string(key) + "2";
     Ok({"RESTORE", copy, "0", payload});
     EXPECT_EQ(h.Get({"DUMP", copy}), h.Get({"DUMP", key})) << key;

@@ -2,24 +2,27 @@
 // SPOP (the deterministic forms; masters send SREM/DEL), SINTERSTORE/SUNIONSTORE/SDIFFSTORE.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "engine/common/strings.h"
-#include "tests/engine/replication/apply_test_util.h"
+#include "tests/engine/replication/apply_fixture.h"
 
 namespace redlink::testing {
 namespace {
 
-class ApplySetTest : public ::testing::Test {
+class ApplySetTest : public ApplyFamilyTest {
  protected:
-  void Ok(const Args& a) { ASSERT_TRUE(h.Apply(a).ok()) << a[0] << ": " << h.Apply(a); }
-  void Fails(const Args& a, std::string_view prefix) {
-    std::string before = h.Snapshot();
-    absl::Status s = h.Apply(a);
-    ASSERT_FALSE(s.ok()) << a[0];
-    EXPECT_EQ(std::string(s.message()).substr(0, prefix.size()), prefix) << s;
-    EXPECT_EQ(h.Snapshot(), before);
+  // SMEMBERS, sorted: "[a b c]".
+  std::string Members(const std::string& k) {
+    std::string all = h.Get({"SMEMBERS", k});
+    std::vector<std::string> members = absl::StrSplit(all.substr(1, all.size() - 2), ' ');
+    if (members.size() == 1 && members[0].empty()) members.clear();
+    std::sort(members.begin(), members.end());
+    return StrCat("[", absl::StrJoin(members, " "), "]");
   }
-  std::string Members(const std::string& k) { return h.Get({"SORT", k, "ALPHA"}); }
-  ApplyHarness h;
 };
 
 TEST_F(ApplySetTest, AddRemoveAcrossEncodings) {
@@ -72,7 +75,7 @@ TEST_F(ApplySetTest, StoreCommands) {
   Ok({"SET", "ttl", "x", "PXAT", std::to_string(WallMs() + 100000)});
   Ok({"SUNIONSTORE", "ttl", "c"});
   EXPECT_EQ(h.Get({"PEXPIRETIME", "ttl"}), "-1");  // the destination is replaced with its TTL
-  Ok({"SINTERSTORE", "i", "a", "missing"});  // empty: deleted
+  Ok({"SINTERSTORE", "i", "a", "missing"});        // empty: deleted
   EXPECT_EQ(h.Get({"EXISTS", "i"}), "0");
   Ok({"SDIFFSTORE", "a", "a", "a"});  // the destination may be a source
   EXPECT_EQ(h.Get({"EXISTS", "a"}), "0");

@@ -3,24 +3,14 @@
 // leave the keyspace unchanged.
 #include <gtest/gtest.h>
 
-#include "tests/engine/replication/apply_test_util.h"
+#include "tests/engine/replication/apply_fixture.h"
 
 namespace redlink::testing {
 namespace {
 
-class ApplyStringTest : public ::testing::Test {
+class ApplyStringTest : public ApplyFamilyTest {
  protected:
-  void Ok(const Args& a) { ASSERT_TRUE(h.Apply(a).ok()) << a[0] << ": " << h.Apply(a); }
-  // Expects an error whose message starts with `prefix`, and no change to the dataset.
-  void Fails(const Args& a, std::string_view prefix) {
-    std::string before = h.Snapshot();
-    absl::Status s = h.Apply(a);
-    ASSERT_FALSE(s.ok()) << a[0];
-    EXPECT_EQ(std::string(s.message()).substr(0, prefix.size()), prefix) << s;
-    EXPECT_EQ(h.Snapshot(), before);
-  }
   int64_t PexpireTime(const std::string& k) { return std::stoll(h.Get({"PEXPIRETIME", k})); }
-  ApplyHarness h;
 };
 
 TEST_F(ApplyStringTest, SetForms) {
