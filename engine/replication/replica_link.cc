@@ -110,7 +110,7 @@ void ReplicaLink::Stop() {
   DCHECK(loop_->IsInLoopThread());
   *alive_ = false;
   CloseConnection();
-  for (auto* t : {&phase_timer_, &retry_timer_, &cron_timer_, &publish_timer_}) {
+  for (auto* t : {&phase_timer_, &retry_timer_, &cron_timer_, &publish_timer_, &ack_nudge_timer_}) {
     if (*t) loop_->CancelTimer(*t);
     *t = 0;
   }
@@ -167,6 +167,8 @@ void ReplicaLink::Fail(ErrorStep step, std::string message, bool retryable) {
 void ReplicaLink::CloseConnection() {
   ++connection_generation_;
   CancelPhaseTimer();
+  if (ack_nudge_timer_) loop_->CancelTimer(ack_nudge_timer_);
+  ack_nudge_timer_ = 0;
   if (fd_ >= 0) {
     loop_->Unwatch(fd_);
     CloseFd(fd_);
@@ -683,6 +685,23 @@ void ReplicaLink::OnFullSyncLoaded() {
   // A diskless master holds the stream until this first ACK (protocol doc §4.4).
   SendAck();
   TransitionTo(LinkPhase::kStreaming);
+  // ... but only counts an ACK that arrives after it has reaped its RDB child, which it notices
+  // up to a cron tick (100 ms at hz 10) after the payload ended: an ACK that early is ignored
+  // and the stream would wait for the next periodic one, a second later. Repeat the ACK every
+  // 100 ms for a second, until the stream flows.
+  if (eof_mode_) {
+    ack_nudges_left_ = 10;
+    NudgeAck(offset_);
+  }
+}
+
+void ReplicaLink::NudgeAck(int64_t loaded_offset) {
+  ack_nudge_timer_ = loop_->RunAfter(std::chrono::milliseconds(100), [this, loaded_offset] {
+    ack_nudge_timer_ = 0;
+    if (phase_ != LinkPhase::kStreaming || offset_ != loaded_offset || !input_.empty()) return;
+    SendAck();
+    if (--ack_nudges_left_ > 0) NudgeAck(loaded_offset);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -117,6 +117,7 @@ class ReplicaLink : public IoHandler {
   bool ProcessRdbPayload();
   bool ProcessStream();
   void OnFullSyncLoaded();
+  void NudgeAck(int64_t loaded_offset);  // the post-load ACK again in 100 ms (diskless)
   // Applies one command of the stream; returns false if the link stopped (FAILED).
   bool ApplyStreamCommand(std::span<const std::string_view> args, size_t bytes);
   bool ApplyTransaction(size_t exec_bytes);
@@ -167,6 +168,8 @@ class ReplicaLink : public IoHandler {
   EventLoop::TimerId retry_timer_ = 0;
   EventLoop::TimerId cron_timer_ = 0;
   EventLoop::TimerId publish_timer_ = 0;
+  EventLoop::TimerId ack_nudge_timer_ = 0;
+  int ack_nudges_left_ = 0;
   int backoff_attempt_ = 0;
   absl::BitGen rng_;
 

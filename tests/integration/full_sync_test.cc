@@ -57,6 +57,46 @@ TEST_P(FullSyncTest, LoadsAndServesTheDataset) {
   EXPECT_EQ(r.Command({"SET", "a", "b"}), "-READONLY You can't write against a read only replica.");
 }
 
+// The stream starts right after the load: a diskless master ignores an ACK that arrives before
+// it has reaped its RDB child, so the link repeats it until the stream flows instead of waiting
+// for the next once-a-second ACK. Five full syncs (the master forgets its replication ID and
+// drops the link each time) so that a lucky timing cannot pass it.
+TEST_P(FullSyncTest, WritesRightAfterTheSyncArriveWithinHalfASecond) {
+  bool diskless = GetParam();
+  RedisServer master({"--repl-diskless-sync", diskless ? "yes" : "no", "--repl-diskless-sync-delay",
+                      "0", "--enable-debug-command", "yes"});
+  ASSERT_TRUE(master.ok());
+  Fill(master, 2000);
+  RedlinkdProcess redlink;
+  ASSERT_TRUE(redlink.ok()) << redlink.log();
+  ASSERT_TRUE(redlink.CreateLink("fresh", master.port()).ok());
+  RespClient m = master.Client();
+  for (int round = 1; round <= 5; ++round) {
+    Link link;
+    ASSERT_TRUE(redlink.WaitLink(
+        "fresh",
+        [&](const Link& l) {
+          return l.state() == v1::LINK_STATE_STREAMING &&
+                 l.full_syncs() == static_cast<uint64_t>(round);
+        },
+        &link))
+        << link.DebugString();
+    std::string key = absl::StrCat("after-sync-", round);
+    ASSERT_EQ(m.Command({"SET", key, "1"}), "OK");
+    auto t0 = std::chrono::steady_clock::now();
+    RespClient r = redlink.ReadClient("fresh");
+    ASSERT_TRUE(WaitFor([&] { return r.Command({"GET", key}) == "1"; }, std::chrono::seconds(5)));
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
+    EXPECT_LT(ms, 500) << "round " << round;
+    if (round < 5) {
+      ASSERT_EQ(m.Command({"DEBUG", "CHANGE-REPL-ID"}), "OK");
+      ASSERT_EQ(m.Command({"CLIENT", "KILL", "TYPE", "replica"}), "1");
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(DiskAndDiskless, FullSyncTest, ::testing::Values(false, true),
                          [](const auto& p) { return p.param ? "Diskless" : "Disk"; });
 
