@@ -15,9 +15,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/str_split.h"
 #include "engine/common/strings.h"
@@ -27,7 +30,51 @@ namespace redlink::testing {
 
 using Ms = std::chrono::milliseconds;
 
+namespace {
+
+// The kernel's ephemeral range, which outgoing connections (and bind to port 0) draw from.
+std::pair<int, int> EphemeralRange() {
+  std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
+  int lo = 32768, hi = 60999;
+  f >> lo >> hi;
+  return {lo, hi};
+}
+
+bool Bindable(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+// A port below the ephemeral range: a port the kernel handed out there could be taken again, by
+// the time the server binds it, as the local end of some client's connection (tests run in
+// parallel). Random, so that parallel test processes rarely try the same one; never the same
+// twice in one process.
 int FreePort() {
+  static std::mutex mu;
+  static std::set<int> given;
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  std::lock_guard<std::mutex> lock(mu);
+  auto [lo, hi] = EphemeralRange();
+  const int first = 15000, last = lo - 1;
+  if (last - first > 1000) {
+    std::uniform_int_distribution<int> pick(first, last);
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      int port = pick(rng);
+      if (given.count(port) || !Bindable(port)) continue;
+      given.insert(port);
+      return port;
+    }
+  }
+  // No room below the ephemeral range: let the kernel choose.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
