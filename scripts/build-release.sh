@@ -10,9 +10,9 @@
 #   --deps-only   only install the build packages (the Dockerfile runs this in its own layer so
 #                 that the apt step is cached apart from the source)
 #
-# The Dockerfile's build stage runs this script, and so does CI (tests/deploy's
-# release_build test, under REDLINK_TEST_RELEASE_BUILD=1): a change that breaks the image build
-# breaks here first, without a Docker engine.
+# The Dockerfile's build stage runs this script, and so does CI (tests/deploy's release_build
+# test, configured with -DREDLINK_TEST_RELEASE_BUILD=ON by scripts/test.sh): a change that breaks
+# the image build breaks here first, without a Docker engine.
 set -euo pipefail
 
 # Debian 12 packages needed to build the binaries (a subset of scripts/install-deps.sh: no test

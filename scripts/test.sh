@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds redlink and runs every test: the default build with every test label, then an
+# Builds redlink and runs every test: the default build with every test label (and the
+# Dockerfile's build step, scripts/build-release.sh; REDLINK_TEST_RELEASE_BUILD=OFF leaves it out), then an
 # AddressSanitizer + UndefinedBehaviorSanitizer build running the unit, fake-master and corpus
 # tests. This is the README's test command and what CI (.ci/run) runs on a fresh machine.
 set -euo pipefail
@@ -9,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-$(nproc)}
 echo "== build (RelWithDebInfo, warnings as errors)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREDLINK_WERROR=ON >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREDLINK_WERROR=ON \
+  -DREDLINK_TEST_RELEASE_BUILD="${REDLINK_TEST_RELEASE_BUILD:-ON}" >/dev/null
 cmake --build build -j "$JOBS"
 
 echo "== tests"
