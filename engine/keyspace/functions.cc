@@ -224,7 +224,9 @@ class LuaScanner {
   }
   // Moves past the closing bracket; returns the offset where it starts.
   size_t SkipLongBracket(size_t level) {
-    std::string close = "]" + std::string(level, '=') + "]";
+    std::string close(level + 2, '=');
+    close.front() = ']';
+    close.back() = ']';
     size_t end = s_.find(close, pos_);
     if (end == std::string_view::npos) {
       pos_ = s_.size();

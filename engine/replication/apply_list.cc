@@ -121,7 +121,7 @@ absl::Status Lmpop(Call& c, size_t numkeys_idx) {
   }
   size_t where_idx = numkeys_idx + static_cast<size_t>(numkeys) + 1;
   if (numkeys > static_cast<int64_t>(c.argc()) || where_idx >= c.argc()) return Syntax();
-  End where;
+  End where = End::kHead;
   if (absl::Status s = ParseEnd(c[where_idx], &where); !s.ok()) return s;
   int64_t count = -1;
   for (size_t j = where_idx + 1; j < c.argc(); ++j) {
@@ -282,7 +282,7 @@ absl::Status RpopCmd(Call& c) { return Pop(c, End::kTail); }
 absl::Status RpoplpushCmd(Call& c) { return Move(c, c[1], c[2], End::kTail, End::kHead); }
 
 absl::Status LmoveCmd(Call& c) {
-  End from, to;
+  End from = End::kHead, to = End::kHead;
   if (absl::Status s = ParseEnd(c[3], &from); !s.ok()) return s;
   if (absl::Status s = ParseEnd(c[4], &to); !s.ok()) return s;
   return Move(c, c[1], c[2], from, to);
@@ -299,7 +299,7 @@ absl::Status BrpoplpushCmd(Call& c) {
 }
 
 absl::Status BlmoveCmd(Call& c) {
-  End from, to;
+  End from = End::kHead, to = End::kHead;
   if (absl::Status s = ParseEnd(c[3], &from); !s.ok()) return s;
   if (absl::Status s = ParseEnd(c[4], &to); !s.ok()) return s;
   if (absl::Status s = ParseTimeout(c[5]); !s.ok()) return s;

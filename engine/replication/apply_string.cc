@@ -285,7 +285,7 @@ int CheckSignedOverflow(int64_t value, int64_t incr, uint64_t bits, int ow, int6
 }
 
 struct BitfieldOp {
-  uint64_t offset;
+  uint64_t offset = 0;
   int64_t i64;
   int opcode;  // 0 GET, 1 SET, 2 INCRBY
   int owtype;
@@ -310,13 +310,13 @@ absl::Status SetCmd(Call& c) {
 absl::Status SetnxCmd(Call& c) { return SetGeneric(c, kNx, c[1], c[2], false, 0); }
 
 absl::Status SetexCmd(Call& c) {
-  int64_t ms;
+  int64_t ms = 0;
   if (absl::Status s = ExpireMs(c, c[2], true, true, &ms); !s.ok()) return s;
   return SetGeneric(c, 0, c[1], c[3], true, ms);
 }
 
 absl::Status PsetexCmd(Call& c) {
-  int64_t ms;
+  int64_t ms = 0;
   if (absl::Status s = ExpireMs(c, c[2], false, true, &ms); !s.ok()) return s;
   return SetGeneric(c, 0, c[1], c[3], true, ms);
 }
@@ -344,7 +344,7 @@ absl::Status GetexCmd(Call& c) {
   if (e == nullptr) return absl::OkStatus();
   if (absl::Status s = CheckType(e, ObjType::kString); !s.ok()) return s;
   if (a.has_expire) {
-    int64_t ms;
+    int64_t ms = 0;
     if (absl::Status s = ExpireFromFlags(c, a, &ms); !s.ok()) return s;
     c.ks.SetExpire(c.db(), e, ms);
   } else if (a.flags & kPersist) {
@@ -448,7 +448,7 @@ absl::Status MsetnxCmd(Call& c) {
 
 absl::Status SetbitCmd(Call& c) {
   constexpr std::string_view kBitErr = "ERR bit is not an integer or out of range";
-  uint64_t offset;
+  uint64_t offset = 0;
   if (absl::Status s = BitOffset(c[2], false, 0, &offset); !s.ok()) return s;
   int64_t on;
   if (absl::Status s = GetLong(c[3], &on, kBitErr); !s.ok()) return s;
@@ -526,7 +526,7 @@ absl::Status BitfieldCmd(Call& c) {
         (!sign && bits > 63)) {
       return Err(kTypeErr);
     }
-    uint64_t offset;
+    uint64_t offset = 0;
     if (absl::Status s = BitOffset(c[j + 2], true, static_cast<int>(bits), &offset); !s.ok()) {
       return s;
     }
