@@ -2,6 +2,7 @@
 // Small helpers shared by the benchmarks in bench/ (header only; each benchmark is one
 // executable): environment knobs, /proc readings, INFO parsing, percentiles, running a command.
 
+#include <benchmark/benchmark.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -97,6 +98,20 @@ inline std::string RunCommand(const std::string& cmd) {
 inline std::string FirstLine(const std::string& cmd) {
   std::string out = RunCommand(cmd);
   return out.substr(0, out.find('\n'));
+}
+
+// The main() of every benchmark: the build and source directories default to this build's
+// (REDLINK_BIN_DIR / REDLINK_SOURCE_DIR override them), then Google Benchmark; `teardown` stops
+// what the benchmarks left running (their shared processes) before exit.
+inline int BenchMain(int argc, char** argv, void (*teardown)() = nullptr) {
+  setenv("REDLINK_BIN_DIR", REDLINK_DEFAULT_BIN_DIR, /*overwrite=*/0);
+  setenv("REDLINK_SOURCE_DIR", REDLINK_DEFAULT_SOURCE_DIR, /*overwrite=*/0);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  if (teardown != nullptr) teardown();
+  return 0;
 }
 
 }  // namespace redlink::bench

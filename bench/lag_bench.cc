@@ -451,12 +451,5 @@ BENCHMARK(BM_Drain)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecon
 }  // namespace redlink::bench
 
 int main(int argc, char** argv) {
-  setenv("REDLINK_BIN_DIR", REDLINK_DEFAULT_BIN_DIR, /*overwrite=*/0);
-  setenv("REDLINK_SOURCE_DIR", REDLINK_DEFAULT_SOURCE_DIR, /*overwrite=*/0);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  redlink::bench::EnvSlot().reset();
-  return 0;
+  return redlink::bench::BenchMain(argc, argv, [] { redlink::bench::EnvSlot().reset(); });
 }

@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "bench/bench_util.h"
+#include "tests/testing/datasets.h"
 #include "tests/testing/redlinkd_process.h"
 #include "tests/testing/test_util.h"
 
@@ -40,59 +41,6 @@ namespace redlink::bench {
 using redlink::testing::RedisServer;
 using redlink::testing::RedlinkdProcess;
 using redlink::testing::RespClient;
-
-// The dataset of tests/integration/large_sync_test.cc, built with Lua on the master. Returns an
-// error message, empty on success.
-std::string Populate(RedisServer& master) {
-  const char* kScript = R"lua(
-    local kind, from, to = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-    for i = from, to do
-      if kind == 'str' then
-        redis.call('SET', 'str:' .. i, 'value-' .. i .. string.rep('x', i % 50))
-        if i % 7 == 0 then redis.call('SET', 'int:' .. i, i * 31) end
-      elseif kind == 'hash' then
-        local n = (i % 100 == 0) and 300 or 5
-        for f = 1, n do redis.call('HSET', 'hash:' .. i, 'f' .. f, i * f) end
-      elseif kind == 'list' then
-        local n = (i % 100 == 0) and 500 or 6
-        for e = 1, n do redis.call('RPUSH', 'list:' .. i, 'e' .. e .. ':' .. i) end
-      elseif kind == 'set' then
-        local n = (i % 100 == 0) and 600 or 4
-        for m = 1, n do redis.call('SADD', 'set:' .. i, (i % 3 == 0) and m or ('m' .. m)) end
-      elseif kind == 'zset' then
-        local n = (i % 100 == 0) and 200 or 5
-        for m = 1, n do redis.call('ZADD', 'zset:' .. i, m * 1.5 + i, 'm' .. m) end
-      elseif kind == 'stream' then
-        for e = 1, 3 do redis.call('XADD', 'stream:' .. i, '*', 'f', i, 'g', e) end
-        if i % 10 == 0 then
-          redis.call('XGROUP', 'CREATE', 'stream:' .. i, 'g1', '0')
-          redis.call('XREADGROUP', 'GROUP', 'g1', 'c1', 'COUNT', 2, 'STREAMS', 'stream:' .. i, '>')
-        end
-      end
-      if i % 10 == 0 then
-        redis.call('PEXPIREAT', kind .. ':' .. i, 4102444800000 + i)
-      end
-    end
-    return 'OK'
-  )lua";
-  struct Part {
-    const char* kind;
-    int count;
-  };
-  RespClient c = master.Client();
-  // str also writes int:<i> for every 7th i: 350,000 + 50,000 = 400,000 string keys.
-  for (Part p : {Part{"str", 350000}, Part{"hash", 150000}, Part{"list", 150000},
-                 Part{"set", 150000}, Part{"zset", 100000}, Part{"stream", 50000}}) {
-    for (int from = 1; from <= p.count; from += 50000) {
-      int to = std::min(p.count, from + 49999);
-      std::string r =
-          c.CommandRaw({"EVAL", kScript, "0", p.kind, std::to_string(from), std::to_string(to)},
-                       std::chrono::seconds(300));
-      if (r != "$2\r\nOK\r\n") return std::string("populate ") + p.kind + ": " + r;
-    }
-  }
-  return "";
-}
 
 struct Result {
   int64_t keys_master = 0, keys_replica = 0, keys_link = 0;
@@ -110,7 +58,7 @@ std::string RunOnce(Result* r) {
   RedisServer master({"--repl-diskless-sync-delay", "0", "--lua-time-limit", "0"});
   if (!master.ok()) return "master did not start";
   auto t0 = Clock::now();
-  std::string err = Populate(master);
+  std::string err = testing::PopulateMixedDataset(master);
   if (!err.empty()) return err;
   r->populate_s = Seconds(Clock::now() - t0);
   RespClient mc = master.Client();
@@ -246,12 +194,4 @@ BENCHMARK(BM_Memory)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
 
 }  // namespace redlink::bench
 
-int main(int argc, char** argv) {
-  setenv("REDLINK_BIN_DIR", REDLINK_DEFAULT_BIN_DIR, /*overwrite=*/0);
-  setenv("REDLINK_SOURCE_DIR", REDLINK_DEFAULT_SOURCE_DIR, /*overwrite=*/0);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return redlink::bench::BenchMain(argc, argv); }

@@ -37,6 +37,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/bench_util.h"
 #include "tests/testing/redlinkd_process.h"
 #include "tests/testing/test_util.h"
 
@@ -45,14 +46,10 @@ namespace redlink::bench {
 
 using redlink::testing::RedisServer;
 using redlink::testing::RedlinkdProcess;
-using Clock = std::chrono::steady_clock;
-
 int EnvInt(const char* name, int fallback) {
   const char* v = getenv(name);
   return v && *v ? atoi(v) : fallback;
 }
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // utime + stime of a process, in seconds.
 double CpuSeconds(pid_t pid) {
@@ -146,12 +143,6 @@ class Scraper {
   std::mutex mu_;
   std::vector<double> latencies_ms_;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
 
 struct Totals {
   uint64_t applied = 0;
@@ -372,12 +363,5 @@ BENCHMARK(BM_Scrape)->ArgName("gzip")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosec
 }  // namespace redlink::bench
 
 int main(int argc, char** argv) {
-  setenv("REDLINK_BIN_DIR", REDLINK_DEFAULT_BIN_DIR, /*overwrite=*/0);
-  setenv("REDLINK_SOURCE_DIR", REDLINK_DEFAULT_SOURCE_DIR, /*overwrite=*/0);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  redlink::bench::EnvSlot().reset();
-  return 0;
+  return redlink::bench::BenchMain(argc, argv, [] { redlink::bench::EnvSlot().reset(); });
 }

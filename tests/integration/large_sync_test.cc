@@ -10,62 +10,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/protocol/resp_parser.h"
+#include "tests/testing/datasets.h"
 #include "tests/testing/redlinkd_process.h"
 
 namespace redlink::testing {
 namespace {
 
 using redlink::v1::Link;
-
-// Builds the dataset with Lua on the master (fast: no round trip per key). Key counts per type
-// add up to 1,000,000; a tenth of the keys carry a TTL far in the future.
-void Populate(RedisServer& master) {
-  const char* kScript = R"lua(
-    local kind, from, to = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-    for i = from, to do
-      if kind == 'str' then
-        redis.call('SET', 'str:' .. i, 'value-' .. i .. string.rep('x', i % 50))
-        if i % 7 == 0 then redis.call('SET', 'int:' .. i, i * 31) end
-      elseif kind == 'hash' then
-        local n = (i % 100 == 0) and 300 or 5
-        for f = 1, n do redis.call('HSET', 'hash:' .. i, 'f' .. f, i * f) end
-      elseif kind == 'list' then
-        local n = (i % 100 == 0) and 500 or 6
-        for e = 1, n do redis.call('RPUSH', 'list:' .. i, 'e' .. e .. ':' .. i) end
-      elseif kind == 'set' then
-        local n = (i % 100 == 0) and 600 or 4
-        for m = 1, n do redis.call('SADD', 'set:' .. i, (i % 3 == 0) and m or ('m' .. m)) end
-      elseif kind == 'zset' then
-        local n = (i % 100 == 0) and 200 or 5
-        for m = 1, n do redis.call('ZADD', 'zset:' .. i, m * 1.5 + i, 'm' .. m) end
-      elseif kind == 'stream' then
-        for e = 1, 3 do redis.call('XADD', 'stream:' .. i, '*', 'f', i, 'g', e) end
-        if i % 10 == 0 then
-          redis.call('XGROUP', 'CREATE', 'stream:' .. i, 'g1', '0')
-          redis.call('XREADGROUP', 'GROUP', 'g1', 'c1', 'COUNT', 2, 'STREAMS', 'stream:' .. i, '>')
-        end
-      end
-      if i % 10 == 0 then
-        redis.call('PEXPIREAT', kind .. ':' .. i, 4102444800000 + i)
-      end
-    end
-    return 'OK'
-  )lua";
-  struct Part {
-    const char* kind;
-    int count;
-  };
-  // str also writes int:<i> for every 7th i: 350,000 + 50,000 = 400,000 string keys.
-  for (Part p : {Part{"str", 350000}, Part{"hash", 150000}, Part{"list", 150000},
-                 Part{"set", 150000}, Part{"zset", 100000}, Part{"stream", 50000}}) {
-    for (int from = 1; from <= p.count; from += 50000) {
-      int to = std::min(p.count, from + 49999);
-      ASSERT_EQ(
-          master.Cmd({"EVAL", kScript, "0", p.kind, std::to_string(from), std::to_string(to)}),
-          "OK");
-    }
-  }
-}
 
 void StrAppend(std::string* out, std::string_view a, std::string_view b) {
   out->append(a);
@@ -156,7 +107,7 @@ TEST_P(LargeSyncTest, MillionKeysOfEveryType) {
   RedisServer master({"--repl-diskless-sync", diskless ? "yes" : "no", "--repl-diskless-sync-delay",
                       "0", "--lua-time-limit", "0"});
   ASSERT_TRUE(master.ok());
-  Populate(master);
+  ASSERT_EQ(PopulateMixedDataset(master), "");
   ASSERT_EQ(master.Cmd({"DBSIZE"}), "1000000");
   RedlinkdProcess redlink;
   ASSERT_TRUE(redlink.ok());
