@@ -7,154 +7,28 @@
 #include <optional>
 #include <vector>
 
-#include "engine/common/strings.h"
-#include "engine/keyspace/cmd_common.h"
 #include "engine/common/glob.h"
+#include "engine/common/strings.h"
+#include "engine/encoding/hyperloglog.h"
+#include "engine/keyspace/cmd_common.h"
 #include "engine/keyspace/hash.h"
 #include "engine/keyspace/list.h"
 #include "engine/keyspace/set.h"
+#include "engine/keyspace/sort_pattern.h"
 #include "engine/keyspace/zset.h"
 
 namespace redlink::engine::cmd {
 
 // ---- PFCOUNT -----------------------------------------------------------------------------------
-// Redis's HyperLogLog string layout: "HYLL", encoding (0 dense, 1 sparse), 3 unused bytes, an
-// 8-byte little-endian cached cardinality whose top bit marks it stale, then the registers:
-// 16384 six-bit registers packed little-endian (dense), or runs (sparse: 00xxxxxx = 1..64
-// zeros, 01xxxxxx yyyyyyyy = 1..16384 zeros, 1vvvvvxx = 1..4 registers of value 1..32).
-// The estimate is Otmar Ertl's improved raw estimator over the register histogram, as Redis
-// 5+ computes it (hllCount).
 namespace {
-
-constexpr int kHllP = 14;
-constexpr int kHllQ = 64 - kHllP;
-constexpr int kHllRegisters = 1 << kHllP;
-constexpr size_t kHllHeader = 16;
-constexpr size_t kHllDenseSize = kHllHeader + (kHllRegisters * 6 + 7) / 8;
-constexpr double kHllAlphaInf = 0.721347520444481703680;
-constexpr std::string_view kInvalidHll = "INVALIDOBJ Corrupted HLL object detected";
-
-double HllSigma(double x) {
-  if (x == 1.) return INFINITY;
-  double prev;
-  double y = 1;
-  double z = x;
-  do {
-    x *= x;
-    prev = z;
-    z += x * y;
-    y += y;
-  } while (prev != z);
-  return z;
-}
-
-double HllTau(double x) {
-  if (x == 0. || x == 1.) return 0.;
-  double prev;
-  double y = 1.0;
-  double z = 1 - x;
-  do {
-    x = std::sqrt(x);
-    prev = z;
-    y *= 0.5;
-    z -= std::pow(1 - x, 2) * y;
-  } while (prev != z);
-  return z / 3;
-}
-
-uint64_t HllEstimate(const int* histo) {
-  double m = kHllRegisters;
-  double z = m * HllTau((m - histo[kHllQ + 1]) / m);
-  for (int j = kHllQ; j >= 1; --j) {
-    z += histo[j];
-    z *= 0.5;
-  }
-  z += m * HllSigma(histo[0] / m);
-  return static_cast<uint64_t>(llroundl(kHllAlphaInf * m * m / z));
-}
-
-int DenseRegister(const unsigned char* regs, int i) {
-  size_t byte = static_cast<size_t>(i) * 6 / 8;
-  unsigned fb = static_cast<unsigned>(i * 6) & 7;
-  unsigned long b0 = regs[byte];
-  // (Redis reads the sds terminator past the last register; here the value may end exactly.)
-  unsigned long b1 = byte + 1 < (kHllRegisters * 6 + 7) / 8 ? regs[byte + 1] : 0;
-  return static_cast<int>(((b0 >> fb) | (b1 << (8 - fb))) & 63);
-}
-
-// Register histogram of one HLL; false if a sparse one does not cover exactly 16384 registers.
-bool Histogram(std::string_view hll, int* histo) {
-  const auto* p = reinterpret_cast<const unsigned char*>(hll.data()) + kHllHeader;
-  if (hll[4] == 0) {
-    for (int i = 0; i < kHllRegisters; ++i) ++histo[DenseRegister(p, i)];
-    return true;
-  }
-  const unsigned char* end = reinterpret_cast<const unsigned char*>(hll.data()) + hll.size();
-  long idx = 0;
-  while (p < end) {
-    if ((*p & 0xc0) == 0) {
-      int run = (*p & 0x3f) + 1;
-      idx += run;
-      histo[0] += run;
-      ++p;
-    } else if ((*p & 0xc0) == 0x40) {
-      int run = ((*p & 0x3f) << 8 | (p + 1 < end ? p[1] : 0)) + 1;
-      idx += run;
-      histo[0] += run;
-      p += 2;
-    } else {
-      int run = (*p & 3) + 1;
-      int val = ((*p >> 2) & 0x1f) + 1;
-      idx += run;
-      histo[val] += run;
-      ++p;
-    }
-  }
-  return idx == kHllRegisters;
-}
-
-// Max-merges one HLL into raw registers; false on a corrupt sparse encoding.
-bool Merge(std::string_view hll, unsigned char* max) {
-  const auto* p = reinterpret_cast<const unsigned char*>(hll.data()) + kHllHeader;
-  if (hll[4] == 0) {
-    for (int i = 0; i < kHllRegisters; ++i) {
-      int v = DenseRegister(p, i);
-      if (v > max[i]) max[i] = static_cast<unsigned char>(v);
-    }
-    return true;
-  }
-  const unsigned char* end = reinterpret_cast<const unsigned char*>(hll.data()) + hll.size();
-  long i = 0;
-  while (p < end) {
-    if ((*p & 0xc0) == 0) {
-      i += (*p & 0x3f) + 1;
-      ++p;
-    } else if ((*p & 0xc0) == 0x40) {
-      i += ((*p & 0x3f) << 8 | (p + 1 < end ? p[1] : 0)) + 1;
-      p += 2;
-    } else {
-      long run = (*p & 3) + 1;
-      int val = ((*p >> 2) & 0x1f) + 1;
-      if (run + i > kHllRegisters) break;
-      while (run-- > 0) {
-        if (val > max[i]) max[i] = static_cast<unsigned char>(val);
-        ++i;
-      }
-      ++p;
-    }
-  }
-  return i == kHllRegisters;
-}
 
 // isHLLObjectOrReply.
 bool IsHll(Ctx& c, KeyEntry* e, std::string_view* out) {
   if (!CheckType(c, e, ObjType::kString)) return false;
   char buf[24];
   std::string_view v = obj::StringValue(e, buf);
-  bool ok = obj::Enc(e) != Encoding::kInt && v.size() >= kHllHeader && v.substr(0, 4) == "HYLL" &&
-            static_cast<uint8_t>(v[4]) <= 1 && !(v[4] == 0 && v.size() != kHllDenseSize);
-  if (!ok) {
-    c.Error("WRONGTYPE Key is not a valid HyperLogLog string value.");
+  if (obj::Enc(e) == Encoding::kInt || !hll::HasHllHeader(v)) {
+    c.Error(hll::kNotHllError);
     return false;
   }
   *out = v;
@@ -165,20 +39,18 @@ bool IsHll(Ctx& c, KeyEntry* e, std::string_view* out) {
 
 void PfcountCmd(Ctx& c) {
   if (c.argc() > 2) {
-    std::vector<unsigned char> max(kHllRegisters, 0);
+    std::vector<unsigned char> max(hll::kRegisters, 0);
     for (size_t j = 1; j < c.argc(); ++j) {
       KeyEntry* e = c.Lookup(c[j]);
       if (e == nullptr) continue;
-      std::string_view hll;
-      if (!IsHll(c, e, &hll)) return;
-      if (!Merge(hll, max.data())) {
-        c.Error(kInvalidHll);
+      std::string_view value;
+      if (!IsHll(c, e, &value)) return;
+      if (!hll::MergeInto(value, max.data())) {
+        c.Error(hll::kCorruptError);
         return;
       }
     }
-    int histo[64] = {0};
-    for (unsigned char v : max) ++histo[v];
-    c.w.Integer(static_cast<int64_t>(HllEstimate(histo)));
+    c.w.Integer(static_cast<int64_t>(hll::CountRegisters(max.data())));
     return;
   }
   KeyEntry* e = c.Lookup(c[1]);
@@ -186,21 +58,20 @@ void PfcountCmd(Ctx& c) {
     c.w.Integer(0);
     return;
   }
-  std::string_view hll;
-  if (!IsHll(c, e, &hll)) return;
-  auto* card = reinterpret_cast<unsigned char*>(const_cast<char*>(hll.data())) + 8;
+  std::string_view value;
+  if (!IsHll(c, e, &value)) return;
+  auto* card = reinterpret_cast<unsigned char*>(const_cast<char*>(value.data())) + 8;
   if ((card[7] & 0x80) == 0) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; --i) v = (v << 8) | card[i];
     c.w.Integer(static_cast<int64_t>(v));
     return;
   }
-  int histo[64] = {0};
-  if (!Histogram(hll, histo)) {
-    c.Error(kInvalidHll);
+  uint64_t v;
+  if (!hll::Count(value, &v)) {
+    c.Error(hll::kCorruptError);
     return;
   }
-  uint64_t v = HllEstimate(histo);
   // Like a Redis replica, store the computed cardinality in the value's cache bytes.
   for (int i = 0; i < 8; ++i) card[i] = static_cast<unsigned char>(v >> (8 * i));
   c.w.Integer(static_cast<int64_t>(v));
@@ -323,34 +194,26 @@ void FunctionListCmd(Ctx& c) {
 
 namespace {
 
-// Redis's lookupKeyByPattern: "#" is the element itself; "pre*post" names a string key,
-// "pre*post->field" a hash field. Returns false if there is no such value.
+// Redis's lookupKeyByPattern (expired keys and fields hidden, as reads do). Returns false if
+// there is no such value.
 bool LookupByPattern(Ctx& c, std::string_view pattern, std::string_view subst, std::string* out) {
-  std::string_view cpat = pattern.substr(0, pattern.find('\0'));
-  if (cpat == "#") {
-    *out = std::string(subst);
+  std::string key;
+  std::string_view field;
+  SortPatternKind kind = ResolveSortPattern(pattern, subst, &key, &field);
+  if (kind == SortPatternKind::kSelf) {
+    out->assign(subst);
     return true;
   }
-  size_t star = cpat.find('*');
-  if (star == std::string_view::npos) return false;
-  size_t arrow = cpat.find("->", star + 1);
-  size_t fieldlen = 0;
-  std::string_view field;
-  if (arrow != std::string_view::npos && arrow + 2 < cpat.size()) {
-    fieldlen = pattern.size() - arrow - 2;
-    field = pattern.substr(arrow + 2, fieldlen);
-  }
-  size_t postfixlen = pattern.size() - (star + 1) - (fieldlen ? fieldlen + 2 : 0);
-  std::string key = StrCat(pattern.substr(0, star), subst, pattern.substr(star + 1, postfixlen));
+  if (kind == SortPatternKind::kNone) return false;
   KeyEntry* e = c.Lookup(key);
   if (e == nullptr) return false;
-  if (fieldlen != 0) {
+  if (kind == SortPatternKind::kHashField) {
     if (obj::Type(e) != ObjType::kHash) return false;
     return hash::Get(e, field, c.now(), out, nullptr) == hash::Lookup::kFound;
   }
   if (obj::Type(e) != ObjType::kString) return false;
   char buf[24];
-  *out = std::string(obj::StringValue(e, buf));
+  out->assign(obj::StringValue(e, buf));
   return true;
 }
 

@@ -1,43 +1,44 @@
 // HyperLogLog writes: PFADD, PFMERGE, PFCOUNT (a master propagates it when it refreshed the
 // cached cardinality), PFDEBUG GETREG/TODENSE (they convert sparse to dense). An HLL is a string
-// in Redis's exact representation (hyperloglog.c), and every operation here leaves the same
-// bytes Redis leaves, so GET/DUMP of an HLL on the replica equals the master's:
-//
-//   header  "HYLL" | encoding (0 dense, 1 sparse) | 3 unused bytes | 8-byte LE cached
-//           cardinality whose MSB set means "stale" (HLL_INVALIDATE_CACHE only sets that bit)
-//   dense   16384 six-bit registers packed LSB first (12288 bytes)
-//   sparse  opcodes ZERO 00xxxxxx (1..64 zero registers), XZERO 01xxxxxx yyyyyyyy (1..16384),
-//           VAL 1vvvvvxx (1..4 registers of value 1..32); promoted to dense when a register
-//           needs a value above 32 or the string would pass hll-sparse-max-bytes (3000, the
-//           default every master here runs with).
+// in Redis's exact representation (engine/encoding/hyperloglog.h), and every operation here
+// leaves the same bytes Redis leaves, so GET/DUMP of an HLL on the replica equals the master's.
+// A sparse HLL is promoted to dense when a register needs a value above 32 or the string would
+// pass hll-sparse-max-bytes (3000, the default every master here runs with);
+// HLL_INVALIDATE_CACHE only sets the top bit of the cached cardinality.
 #include <cmath>
 #include <cstring>
 
 #include "engine/common/strings.h"
+#include "engine/encoding/hyperloglog.h"
 #include "engine/replication/apply_internal.h"
 
 namespace redlink::engine::apply {
 namespace {
 
-constexpr int kP = 14;
-constexpr int kQ = 64 - kP;
-constexpr long kRegisters = 1 << kP;
-constexpr size_t kHdr = 16;
-constexpr size_t kDenseSize = kHdr + (kRegisters * 6 + 7) / 8;
+using hll::kDenseSize;
+using hll::kP;
+using hll::kQ;
+using hll::kRegisters;
+constexpr size_t kHdr = hll::kHeaderSize;
 constexpr size_t kSparseMaxBytes = 3000;  // hll-sparse-max-bytes default
 constexpr int kSparseValMax = 32;
 constexpr int kSparseValMaxLen = 4;
 constexpr int kSparseZeroMaxLen = 64;
-constexpr std::string_view kNotHllErr = "WRONGTYPE Key is not a valid HyperLogLog string value.";
-constexpr std::string_view kInvalidErr = "INVALIDOBJ Corrupted HLL object detected";
+using hll::Count;
+using hll::DenseGet;
+using hll::DenseSetRegister;
+using hll::IsXzero;
+using hll::IsZero;
+using hll::MergeInto;
+using hll::SparseValid;
+using hll::ValLen;
+using hll::ValValue;
+using hll::XzeroLen;
+using hll::ZeroLen;
+constexpr std::string_view kNotHllErr = hll::kNotHllError;
+constexpr std::string_view kInvalidErr = hll::kCorruptError;
 
-bool IsZero(const unsigned char* p) { return (*p & 0xc0) == 0; }
-bool IsXzero(const unsigned char* p) { return (*p & 0xc0) == 0x40; }
 bool IsVal(const unsigned char* p) { return (*p & 0x80) != 0; }
-long ZeroLen(const unsigned char* p) { return (*p & 0x3f) + 1; }
-long XzeroLen(const unsigned char* p) { return (((*p & 0x3f) << 8) | p[1]) + 1; }
-int ValValue(const unsigned char* p) { return ((*p >> 2) & 0x1f) + 1; }
-long ValLen(const unsigned char* p) { return (*p & 3) + 1; }
 void ValSet(unsigned char* p, int val, long len) {
   *p = static_cast<unsigned char>(((val - 1) << 2 | (len - 1)) | 0x80);
 }
@@ -49,26 +50,6 @@ void XzeroSet(unsigned char* p, long len) {
 }
 
 void InvalidateCache(unsigned char* hll) { hll[15] |= 0x80; }
-
-int DenseGet(const unsigned char* regs, long i) {
-  size_t byte = static_cast<size_t>(i) * 6 / 8;
-  unsigned fb = static_cast<unsigned>(i * 6) & 7;
-  unsigned long b0 = regs[byte];
-  // The last register lies within its byte; the byte after the registers is never read.
-  unsigned long b1 = byte + 1 < kDenseSize - kHdr ? regs[byte + 1] : 0;
-  return static_cast<int>(((b0 >> fb) | (b1 << (8 - fb))) & 63);
-}
-
-void DenseSetRegister(unsigned char* regs, long i, int val) {
-  size_t byte = static_cast<size_t>(i) * 6 / 8;
-  unsigned fb = static_cast<unsigned>(i * 6) & 7;
-  unsigned fb8 = 8 - fb;
-  unsigned long v = static_cast<unsigned long>(val);
-  regs[byte] = static_cast<unsigned char>((regs[byte] & ~(63ul << fb)) | (v << fb));
-  if (byte + 1 < kDenseSize - kHdr) {
-    regs[byte + 1] = static_cast<unsigned char>((regs[byte + 1] & ~(63ul >> fb8)) | (v >> fb8));
-  }
-}
 
 // hllDenseSet: raises register i to count; true if it changed.
 bool DenseSet(unsigned char* regs, long i, int count) {
@@ -138,27 +119,6 @@ int PatLen(std::string_view ele, long* index) {
     bit <<= 1;
   }
   return count;
-}
-
-// Total registers a sparse body covers (valid iff 16384); VAL runs past the end stop the walk.
-long SparseSpan(const unsigned char* p, const unsigned char* end) {
-  long idx = 0;
-  while (p < end) {
-    if (IsZero(p)) {
-      idx += ZeroLen(p);
-      ++p;
-    } else if (IsXzero(p)) {
-      if (p + 1 >= end) return -1;
-      idx += XzeroLen(p);
-      p += 2;
-    } else {
-      long run = ValLen(p);
-      if (run + idx > kRegisters) return -1;
-      idx += run;
-      ++p;
-    }
-  }
-  return idx;
 }
 
 enum SetResult { kUnchanged = 0, kUpdated = 1, kInvalid = -1, kPromote = 2 };
@@ -294,18 +254,9 @@ std::string_view EmptyHll() {
 absl::Status CheckHll(const KeyEntry* e, std::string_view* value, char* buf) {
   if (obj::Type(e) != ObjType::kString) return WrongType();
   std::string_view v = obj::StringValue(e, buf);
-  if (obj::Enc(e) == Encoding::kInt || v.size() < kHdr || v.substr(0, 4) != "HYLL" ||
-      static_cast<uint8_t>(v[4]) > 1 || (v[4] == 0 && v.size() != kDenseSize)) {
-    return Refuse(kNotHllErr);
-  }
+  if (obj::Enc(e) == Encoding::kInt || !hll::HasHllHeader(v)) return Refuse(kNotHllErr);
   *value = v;
   return absl::OkStatus();
-}
-
-// A valid HLL's sparse body covers exactly 16384 registers (hllSparseRegHisto's check).
-bool SparseValid(std::string_view v) {
-  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
-  return SparseSpan(p + kHdr, p + v.size()) == kRegisters;
 }
 
 bool IsDense(const KeyEntry* e) { return obj::Raw(e)->data[4] == 0; }
@@ -322,24 +273,10 @@ KeyEntry* ToDense(Call& c, KeyEntry* e) {
     std::memcpy(out, sparse.data(), kHdr);
     out[4] = 0;
     std::memset(out + kHdr, 0, kDenseSize - kHdr);
-    const auto* p = reinterpret_cast<const unsigned char*>(sparse.data()) + kHdr;
-    const auto* end = reinterpret_cast<const unsigned char*>(sparse.data()) + sparse.size();
-    long idx = 0;
-    while (p < end) {
-      if (IsZero(p)) {
-        idx += ZeroLen(p);
-        ++p;
-      } else if (IsXzero(p)) {
-        idx += XzeroLen(p);
-        p += 2;
-      } else {
-        long run = ValLen(p);
-        int val = ValValue(p);
-        if (run + idx > kRegisters) break;
-        while (run--) DenseSetRegister(out + kHdr, idx++, val);
-        ++p;
-      }
-    }
+    hll::ForEachSparseRun(sparse, [out](long first, long run, int val) {
+      if (val == 0) return;
+      for (long i = first; i < first + run; ++i) DenseSetRegister(out + kHdr, i, val);
+    });
     r->len = kDenseSize;
   });
   return e;
@@ -370,105 +307,6 @@ KeyEntry* HllSet(Call& c, KeyEntry* e, long index, int count, bool* changed) {
   });
   *changed = ch;
   return e;
-}
-
-// Max-merges an HLL into `max` (hllMerge); false for a corrupt sparse body.
-bool MergeInto(std::string_view v, unsigned char* max) {
-  const auto* p = reinterpret_cast<const unsigned char*>(v.data()) + kHdr;
-  if (v[4] == 0) {
-    for (long i = 0; i < kRegisters; ++i) {
-      int r = DenseGet(p, i);
-      if (r > max[i]) max[i] = static_cast<unsigned char>(r);
-    }
-    return true;
-  }
-  const auto* end = reinterpret_cast<const unsigned char*>(v.data()) + v.size();
-  long i = 0;
-  while (p < end) {
-    if (IsZero(p)) {
-      i += ZeroLen(p);
-      ++p;
-    } else if (IsXzero(p)) {
-      i += XzeroLen(p);
-      p += 2;
-    } else {
-      long run = ValLen(p);
-      int val = ValValue(p);
-      if (run + i > kRegisters) break;
-      while (run--) {
-        if (val > max[i]) max[i] = static_cast<unsigned char>(val);
-        ++i;
-      }
-      ++p;
-    }
-  }
-  return i == kRegisters;
-}
-
-double Sigma(double x) {
-  if (x == 1.) return INFINITY;
-  double prev, y = 1, z = x;
-  do {
-    x *= x;
-    prev = z;
-    z += x * y;
-    y += y;
-  } while (prev != z);
-  return z;
-}
-
-double Tau(double x) {
-  if (x == 0. || x == 1.) return 0.;
-  double prev, y = 1.0, z = 1 - x;
-  do {
-    x = std::sqrt(x);
-    prev = z;
-    y *= 0.5;
-    z -= std::pow(1 - x, 2) * y;
-  } while (prev != z);
-  return z / 3;
-}
-
-// hllCount: Ertl's improved raw estimator over the register histogram. False if a sparse body
-// does not cover exactly 16384 registers.
-bool Count(std::string_view v, uint64_t* card) {
-  int histo[64] = {0};
-  const auto* p = reinterpret_cast<const unsigned char*>(v.data()) + kHdr;
-  if (v[4] == 0) {
-    for (long i = 0; i < kRegisters; ++i) ++histo[DenseGet(p, i)];
-  } else {
-    const auto* end = reinterpret_cast<const unsigned char*>(v.data()) + v.size();
-    long idx = 0;
-    while (p < end) {
-      if (IsZero(p)) {
-        long run = ZeroLen(p);
-        idx += run;
-        histo[0] += static_cast<int>(run);
-        ++p;
-      } else if (IsXzero(p)) {
-        long run = XzeroLen(p);
-        idx += run;
-        histo[0] += static_cast<int>(run);
-        p += 2;
-      } else {
-        long run = ValLen(p);
-        idx += run;
-        histo[ValValue(p)] += static_cast<int>(run);
-        ++p;
-      }
-    }
-    if (idx != kRegisters) return false;
-  }
-  double m = kRegisters;
-  double z = m * Tau((m - histo[kQ + 1]) / m);
-  for (int j = kQ; j >= 1; --j) {
-    z += histo[j];
-    z *= 0.5;
-  }
-  z += m * Sigma(histo[0] / m);
-  constexpr double kAlphaInf = 0.721347520444481703680;
-  *card = static_cast<uint64_t>(llroundl(kAlphaInf * m * m / z));
-  return true;
 }
 
 // Looks up an existing HLL for writing and makes it a raw string; validates it.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/common/strings.h"
+#include "engine/keyspace/sort_pattern.h"
 #include "engine/protocol/resp_parser.h"
 #include "engine/protocol/resp_writer.h"
 #include "engine/rdb/crc64.h"
@@ -294,31 +295,19 @@ absl::Status RestoreCmd(Call& c) {
 
 namespace {
 
-// sort.c lookupKeyByPattern: "#" is the element itself; "pre*post" names a string key and
-// "pre*post->field" a hash field (commands from the master see expired keys and fields).
+// sort.c lookupKeyByPattern (commands from the master see expired keys and fields).
 bool LookupByPattern(Call& c, std::string_view pattern, std::string_view subst, std::string* out) {
-  std::string_view cpat = pattern.substr(0, pattern.find('\0'));  // Redis reads a C string
-  if (cpat == "#") {
+  std::string& key = Scratch(2);
+  std::string_view field;
+  SortPatternKind kind = ResolveSortPattern(pattern, subst, &key, &field);
+  if (kind == SortPatternKind::kSelf) {
     out->assign(subst);
     return true;
   }
-  size_t star = cpat.find('*');
-  if (star == std::string_view::npos) return false;
-  size_t arrow = cpat.find("->", star + 1);
-  size_t fieldlen = 0;
-  std::string_view field;
-  if (arrow != std::string_view::npos && arrow + 2 < cpat.size()) {
-    fieldlen = pattern.size() - arrow - 2;
-    field = pattern.substr(arrow + 2, fieldlen);
-  }
-  size_t postfixlen = pattern.size() - (star + 1) - (fieldlen ? fieldlen + 2 : 0);
-  std::string& key = Scratch(2);
-  key.assign(pattern.substr(0, star));
-  key.append(subst);
-  key.append(pattern.substr(star + 1, postfixlen));
+  if (kind == SortPatternKind::kNone) return false;
   KeyEntry* e = c.Find(key);
   if (e == nullptr) return false;
-  if (fieldlen != 0) {
+  if (kind == SortPatternKind::kHashField) {
     if (obj::Type(e) != ObjType::kHash) return false;
     bool found;
     c.ks.Edit(
