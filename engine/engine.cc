@@ -140,6 +140,7 @@ void Engine::CreateLink(LinkSpec spec, StatusCallback done) {
     slot->loop = loops_->LeastLoaded();
     slot->loop->stats().links.fetch_add(1);
     links_[spec.id] = Entry{slot, false};
+    link_set_changes_.fetch_add(1, std::memory_order_relaxed);
   }
   EventLoop* loop = slot->loop;
   LoopContext* ctx = contexts_[loop->index()].get();
@@ -158,6 +159,7 @@ void Engine::CreateLink(LinkSpec spec, StatusCallback done) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       links_.erase(slot->id);
+      link_set_changes_.fetch_add(1, std::memory_order_relaxed);
     }
     loop->stats().links.fetch_sub(1);
     (*shared_done)(posted);
@@ -199,6 +201,7 @@ void Engine::DeleteLink(const std::string& id, DoneCallback done) {
       return;
     }
     it->second.deleting = true;
+    link_set_changes_.fetch_add(1, std::memory_order_relaxed);
     slot = it->second.slot;
   }
   EventLoop* loop = slot->loop;
@@ -217,6 +220,7 @@ void Engine::DeleteLink(const std::string& id, DoneCallback done) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         links_.erase(id);
+        link_set_changes_.fetch_add(1, std::memory_order_relaxed);
       }
       ctx->loop->stats().links.fetch_sub(1);
       LOG(Info) << "link " << id << " deleted";

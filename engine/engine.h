@@ -83,6 +83,8 @@ class Engine : public LinkObserver {
   // Snapshots (never wait on a loop). nullptr / empty when unknown.
   LinkStatusPtr GetLink(std::string_view id) const;
   std::vector<LinkStatusPtr> ListLinks() const;  // sorted by id
+  // Grows whenever a link is added to or removed from ListLinks (the metrics page's cache).
+  uint64_t link_set_changes() const { return link_set_changes_.load(std::memory_order_relaxed); }
   size_t num_links() const;
 
   // Watchers: `cb` first gets the current state of each matching link (from inside this call),
@@ -129,6 +131,7 @@ class Engine : public LinkObserver {
 
   mutable std::mutex mu_;  // guards links_
   std::map<std::string, Entry, std::less<>> links_;
+  std::atomic<uint64_t> link_set_changes_{0};
 
   std::mutex watch_mu_;  // guards watchers_
   std::map<uint64_t, Watcher> watchers_;

@@ -1,21 +1,25 @@
 #include "service/metrics.h"
 
 #include <CivetServer.h>
+#include <civetweb.h>
 #include <dirent.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "engine/common/log.h"
 #include "engine/common/strings.h"
 #include "prometheus/exposer.h"
+#include "prometheus/text_serializer.h"
 
 namespace redlink::service {
 namespace {
@@ -98,14 +102,67 @@ int CountOpenFds() {
   return n > 0 ? n - 1 : 0;  // minus the directory's own fd
 }
 
-// The metrics server's threads run at this nice value (Linux: per thread), so that when the cores
-// are busy a scrape yields the CPU to the event loops instead of taking it from them: a scrape
-// may get slower under load, the links never do. (Raising one's own nice needs no privilege.)
-constexpr int kMetricsThreadNice = 10;
+// gzip (RFC 1952) of `in`, as the Exposer would send it.
+std::string Gzip(std::string_view in) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return std::string();
+  }
+  std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(rc == Z_STREAM_END ? zs.total_out : 0);
+  deflateEnd(&zs);
+  return out;
+}
 
-void* LowerMetricsThreadPriority(const mg_context* /*ctx*/, int /*thread_type*/) {
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kMetricsThreadNice);
-  return nullptr;
+// civetweb knows its servers by their mg_context; StartMetrics registers each one from the
+// init_context callback, which civetweb runs in the starting thread before it serves.
+std::mutex g_servers_mu;
+absl::flat_hash_map<const mg_context*, MetricsServer*>* g_servers =
+    new absl::flat_hash_map<const mg_context*, MetricsServer*>();
+thread_local MetricsServer* t_starting = nullptr;
+
+void RegisterContext(const mg_context* ctx) {
+  if (t_starting == nullptr) return;
+  std::lock_guard<std::mutex> lock(g_servers_mu);
+  (*g_servers)[ctx] = t_starting;
+}
+
+MetricsServer* ServerOf(const mg_connection* conn) {
+  std::lock_guard<std::mutex> lock(g_servers_mu);
+  auto it = g_servers->find(mg_get_context(conn));
+  return it == g_servers->end() ? nullptr : it->second;
+}
+
+// civetweb's begin_request: GET /metrics is answered from the server's page cache; anything
+// else goes on to the Exposer's handlers (returning 0).
+int ServeMetricsPage(mg_connection* conn) {
+  const mg_request_info* req = mg_get_request_info(conn);
+  if (req == nullptr || req->request_method == nullptr || req->local_uri == nullptr ||
+      std::strcmp(req->request_method, "GET") != 0 ||
+      std::strcmp(req->local_uri, "/metrics") != 0) {
+    return 0;
+  }
+  MetricsServer* server = ServerOf(conn);
+  if (server == nullptr) return 0;
+  const char* accept = mg_get_header(conn, "Accept-Encoding");
+  bool gzip = accept != nullptr && std::strstr(accept, "gzip") != nullptr;
+  std::shared_ptr<const std::string> page = server->Page(gzip);
+  if (gzip && page->empty()) {  // compression failed: send it plain
+    gzip = false;
+    page = server->Page(false);
+  }
+  mg_printf(conn,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+            "%sContent-Length: %zu\r\n\r\n",
+            gzip ? "Content-Encoding: gzip\r\n" : "", page->size());
+  mg_write(conn, page->data(), page->size());
+  return 200;
 }
 
 // "host:port" → civetweb's listening_ports syntax.
@@ -343,27 +400,54 @@ std::vector<MetricFamily> MetricsCollector::Collect() const {
   return out;
 }
 
-MetricsServer::~MetricsServer() = default;
+MetricsServer::~MetricsServer() {
+  exposer_.reset();  // stops civetweb: no request runs after this
+  std::lock_guard<std::mutex> lock(g_servers_mu);
+  absl::erase_if(*g_servers, [this](const auto& entry) { return entry.second == this; });
+}
+
+std::shared_ptr<const std::string> MetricsServer::Page(bool gzip) {
+  std::lock_guard<std::mutex> lock(render_mu_);
+  absl::Time now = absl::Now();
+  uint64_t link_set = engine_->link_set_changes();
+  if (page_.plain == nullptr || now - page_.at >= page_max_age_ || link_set != page_.link_set) {
+    prometheus::TextSerializer serializer;
+    page_.plain = std::make_shared<const std::string>(serializer.Serialize(collector_->Collect()));
+    page_.gzip.reset();
+    page_.at = now;
+    page_.link_set = link_set;
+  }
+  if (!gzip) return page_.plain;
+  if (page_.gzip == nullptr) page_.gzip = std::make_shared<const std::string>(Gzip(*page_.plain));
+  return page_.gzip;
+}
 
 absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetrics(const std::string& address,
                                                             engine::Engine* engine,
-                                                            const GrpcMetrics* grpc) {
+                                                            const GrpcMetrics* grpc,
+                                                            absl::Duration page_max_age) {
   auto civet = CivetAddress(address);
   if (!civet.ok()) return civet.status();
   std::unique_ptr<MetricsServer> server(new MetricsServer());
   server->collector_ = std::make_shared<MetricsCollector>(engine, grpc);
+  server->page_max_age_ = page_max_age;
+  server->engine_ = engine;
   CivetCallbacks callbacks;  // copied by civetweb at start
-  callbacks.init_thread = &LowerMetricsThreadPriority;
+  callbacks.init_context = &RegisterContext;
+  callbacks.begin_request = &ServeMetricsPage;
+  t_starting = server.get();
   try {
-    // Two civetweb worker threads: at most two scrapes build their pages at once, whatever
-    // scrapes, so the metrics server can never take more than two cores from the loops; and
-    // they run niced (kMetricsThreadNice), so they take none that the loops want.
+    // Two civetweb worker threads: at most two scrapes are served at once, whatever scrapes,
+    // and the page cache makes a burst of them cost one render per kPageMaxAge. They run at the
+    // loops' priority, so a scrape under load is still served in milliseconds.
     server->exposer_ = std::make_unique<prometheus::Exposer>(
         std::vector<std::string>{"listening_ports", *civet, "num_threads", "2"}, &callbacks);
   } catch (const std::exception& e) {
+    t_starting = nullptr;
     return absl::UnavailableError(
         StrCat("cannot serve metrics on --metrics_addr=", address, ": ", e.what()));
   }
+  t_starting = nullptr;
   server->exposer_->RegisterCollectable(server->collector_);
   auto ports = server->exposer_->GetListeningPorts();
   server->port_ = ports.empty() ? 0 : ports.front();

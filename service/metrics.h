@@ -14,6 +14,7 @@
 // BENCHMARKS.md "Scrape cost" measures what a scrape costs the links.
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -60,9 +61,17 @@ class MetricsCollector : public prometheus::Collectable {
   double start_time_seconds_ = 0;  // the process's, read once
 };
 
-// The HTTP endpoint. Serving stops when it is destroyed (before the engine is).
+// The HTTP endpoint: prometheus-cpp's Exposer (civetweb), with the text page of GET /metrics
+// rendered at most once per kPageMaxAge and shared by the scrapes within it (plain and
+// gzip-compressed), and at once when a link was created or deleted since (a deleted link's
+// series are gone from the first scrape after DeleteLink returns): the links publish their snapshots every 100 ms, so rendering more often
+// would only repeat the same figures, and a burst of scrapes (an HA pair of Prometheus servers,
+// a curl loop) costs the links no more than one. Serving stops when it is destroyed (before the
+// engine is).
 class MetricsServer {
  public:
+  static constexpr absl::Duration kPageMaxAge = absl::Milliseconds(100);
+
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -70,21 +79,37 @@ class MetricsServer {
   // The port it listens on (useful with port 0).
   int port() const { return port_; }
 
+  // The current page (rendered now if the cached one is older than kPageMaxAge), plain or
+  // gzip-compressed. Any thread.
+  std::shared_ptr<const std::string> Page(bool gzip);
+
  private:
   friend absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetrics(const std::string&,
                                                                      engine::Engine*,
-                                                                     const GrpcMetrics*);
+                                                                     const GrpcMetrics*,
+                                                                     absl::Duration);
+  struct Rendered {
+    absl::Time at = absl::InfinitePast();
+    uint64_t link_set = 0;  // engine::Engine::link_set_changes() when rendered
+    std::shared_ptr<const std::string> plain;
+    std::shared_ptr<const std::string> gzip;  // compressed on first demand
+  };
   MetricsServer() = default;
   std::shared_ptr<MetricsCollector> collector_;
+  engine::Engine* engine_ = nullptr;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
+  absl::Duration page_max_age_ = kPageMaxAge;
+  std::mutex render_mu_;  // one render at a time; held while rendering (never by a loop)
+  Rendered page_;
 };
 
 // Serves GET /metrics on `address` ("host:port"; "0.0.0.0:9121", ":9121" for every address,
 // "[::1]:9121"). INVALID_ARGUMENT for a malformed address, UNAVAILABLE when it cannot bind.
-// `engine` and `grpc` (may be null) must outlive the returned server.
-absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetrics(const std::string& address,
-                                                            engine::Engine* engine,
-                                                            const GrpcMetrics* grpc);
+// `engine` and `grpc` (may be null) must outlive the returned server. `page_max_age` is for
+// tests.
+absl::StatusOr<std::unique_ptr<MetricsServer>> StartMetrics(
+    const std::string& address, engine::Engine* engine, const GrpcMetrics* grpc,
+    absl::Duration page_max_age = MetricsServer::kPageMaxAge);
 
 }  // namespace redlink::service

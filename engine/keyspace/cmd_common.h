@@ -200,6 +200,9 @@ REDLINK_CMD(XpendingCmd);
 // Others
 REDLINK_CMD(PfcountCmd);
 REDLINK_CMD(FunctionListCmd);
+REDLINK_CMD(FunctionDumpCmd);
+REDLINK_CMD(FunctionKillCmd);
+REDLINK_CMD(FunctionStatsCmd);
 REDLINK_CMD(FunctionHelpCmd);
 REDLINK_CMD(SortRoCmd);
 REDLINK_CMD(GeoposCmd);

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "engine/common/glob.h"
 #include "engine/common/strings.h"
 #include "engine/keyspace/cmd_common.h"
-#include "engine/common/glob.h"
 #include "engine/keyspace/hash.h"
 
 namespace redlink::engine::cmd {
@@ -149,8 +149,8 @@ void HscanCmd(Ctx& c) {
   std::vector<Field> items;
   if (obj::Enc(e) == Encoding::kHashtable) {
     auto* h = static_cast<BigHash*>(obj::Ptr(e));
-    int64_t target = count * 2;
-    int64_t max_iter = target * 10;
+    int64_t target = count > INT64_MAX / 2 ? INT64_MAX : count * 2;
+    int64_t max_iter = target > INT64_MAX / 10 ? INT64_MAX : target * 10;  // Redis wraps
     do {
       cursor = h->Scan(cursor, [&](const HashNode* n) {
         if (hash::FieldExpired(HashNodeExpire(n), now)) return;

@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <vector>
 
+#include "engine/common/glob.h"
 #include "engine/common/strings.h"
 #include "engine/keyspace/cmd_common.h"
-#include "engine/common/glob.h"
 
 namespace redlink::engine::cmd {
 namespace {
@@ -148,7 +148,7 @@ void ScanCmd(Ctx& c) {
   Db* d = c.db();
   std::vector<KeyEntry*> found;
   if (d != nullptr && d->size() > 0) {
-    int64_t max_iter = o.count * 10;
+    int64_t max_iter = o.count > INT64_MAX / 10 ? INT64_MAX : o.count * 10;  // Redis wraps
     do {
       cursor = d->Scan(cursor, [&](KeyEntry* e) { found.push_back(e); });
     } while (cursor != 0 && max_iter-- > 0 && found.size() < static_cast<size_t>(o.count));
@@ -239,7 +239,20 @@ void ObjectEncodingCmd(Ctx& c) {
     c.w.Null();
     return;
   }
-  c.w.Bulk(EncodingName(obj::Type(e), obj::Enc(e)));
+  // The names the master's Redis uses for our representation: strings over 44 bytes are raw;
+  // before Redis 7.2 (RDB 11) lists were always quicklists and small sets of strings hashtables.
+  ObjType type = obj::Type(e);
+  Encoding enc = obj::Enc(e);
+  const char* name = EncodingName(type, enc);
+  if (enc == Encoding::kEmbStr) {
+    char buf[24];
+    if (obj::StringValue(e, buf).size() > 44) name = "raw";
+  } else if (c.cc.rdb_version < 11 && type == ObjType::kList) {
+    name = "quicklist";
+  } else if (c.cc.rdb_version < 11 && type == ObjType::kSet && enc == Encoding::kListpack) {
+    name = "hashtable";
+  }
+  c.w.Bulk(name);
 }
 
 void ObjectRefcountCmd(Ctx& c) {

@@ -128,6 +128,27 @@ void FunctionHelpCmd(Ctx& c) {
   ReplyHelp(c, kHelp);
 }
 
+void FunctionDumpCmd(Ctx& c) { c.w.Bulk(FunctionDumpPayload(c.ks.functions(), c.cc.rdb_version)); }
+
+// No script ever runs here.
+void FunctionKillCmd(Ctx& c) { c.Error("NOTBUSY No scripts in execution right now."); }
+
+void FunctionStatsCmd(Ctx& c) {
+  size_t functions = 0;
+  for (const FunctionLibrary& lib : c.ks.functions()) functions += lib.functions.size();
+  c.w.MapHeader(2);
+  c.w.Bulk("running_script");
+  c.w.Null();
+  c.w.Bulk("engines");
+  c.w.MapHeader(1);
+  c.w.Bulk("LUA");
+  c.w.MapHeader(2);
+  c.w.Bulk("libraries_count");
+  c.w.Integer(static_cast<int64_t>(c.ks.functions().size()));
+  c.w.Bulk("functions_count");
+  c.w.Integer(static_cast<int64_t>(functions));
+}
+
 void FunctionListCmd(Ctx& c) {
   bool with_code = false;
   bool have_pattern = false;

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "engine/common/glob.h"
 #include "engine/common/strings.h"
 #include "engine/keyspace/cmd_common.h"
-#include "engine/common/glob.h"
 #include "engine/keyspace/set.h"
 
 namespace redlink::engine::cmd {
@@ -243,7 +243,7 @@ void SscanCmd(Ctx& c) {
   std::vector<std::string> items;
   if (obj::Enc(e) == Encoding::kHashtable) {
     auto* s = static_cast<BigSet*>(obj::Ptr(e));
-    int64_t max_iter = count * 10;
+    int64_t max_iter = count > INT64_MAX / 10 ? INT64_MAX : count * 10;  // Redis wraps
     do {
       cursor = s->Scan(cursor, [&](std::string_view m) { items.emplace_back(m); });
     } while (cursor != 0 && max_iter-- > 0 && items.size() < static_cast<size_t>(count));

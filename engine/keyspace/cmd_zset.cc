@@ -9,9 +9,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "engine/common/glob.h"
 #include "engine/common/strings.h"
 #include "engine/keyspace/cmd_common.h"
-#include "engine/common/glob.h"
 #include "engine/keyspace/set.h"
 #include "engine/keyspace/zset.h"
 
@@ -565,8 +565,8 @@ void ZscanCmd(Ctx& c) {
   std::vector<std::pair<std::string, std::string>> items;  // member, score text
   if (obj::Enc(e) == Encoding::kSkiplist) {
     auto* z = static_cast<BigZset*>(obj::Ptr(e));
-    int64_t target = count * 2;
-    int64_t max_iter = target * 10;
+    int64_t target = count > INT64_MAX / 2 ? INT64_MAX : count * 2;
+    int64_t max_iter = target > INT64_MAX / 10 ? INT64_MAX : target * 10;  // Redis wraps
     do {
       cursor = z->Scan(cursor, [&](const ZNode* n) {
         // Redis renders the score with createStringObjectFromLongDouble(score, 0) ("%.17Lg").

@@ -264,14 +264,14 @@ const Table& Commands() {
                             {"stream", {-3, XinfoStreamCmd}}}};
     c["function"] = Container{-2,
                               {{"delete", {3, nullptr}},
-                               {"dump", {2, nullptr}},
+                               {"dump", {2, FunctionDumpCmd}},
                                {"flush", {-2, nullptr}},
                                {"help", {2, FunctionHelpCmd}},
-                               {"kill", {2, nullptr}},
+                               {"kill", {2, FunctionKillCmd}},
                                {"list", {-2, FunctionListCmd}},
                                {"load", {-3, nullptr}},
                                {"restore", {-3, nullptr}},
-                               {"stats", {2, nullptr}}}};
+                               {"stats", {2, FunctionStatsCmd}}}};
     return t;
   }();
   return *table;
@@ -288,54 +288,81 @@ bool ArityOk(int arity, size_t argc) {
   return argc >= static_cast<size_t>(-arity);
 }
 
-// Redis's rejectCommandFormat: no CR/LF in error texts.
-std::string NoNewlines(std::string s) {
-  for (char& ch : s) {
-    if (ch == '\r' || ch == '\n') ch = ' ';
-  }
-  return s;
-}
-
 }  // namespace
 }  // namespace cmd
 
-CommandOutcome ExecuteReadCommand(Keyspace& keyspace, CommandContext& ctx,
-                                  std::span<const std::string_view> args, ReplyWriter& reply) {
+namespace {
+
+// The handler for `args` after the checks, or nullptr (and `check` says why).
+cmd::Handler FindReadCommand(std::span<const std::string_view> args, ReplyWriter& reply,
+                             CommandCheck* check) {
   using namespace cmd;  // NOLINT
-  if (args.empty()) return CommandOutcome::kUnknown;
+  *check = CommandCheck::kUnknown;
+  if (args.empty()) return nullptr;
   const Table& t = Commands();
   std::string name = Lower(args[0]);
-  Ctx c{keyspace, ctx, args, reply};
-  reply.set_protocol(ctx.protocol);
   if (auto it = t.cmds.find(name); it != t.cmds.end()) {
     if (!ArityOk(it->second.arity, args.size())) {
       reply.Error(StrCat("ERR wrong number of arguments for '", name, "' command"));
-      return CommandOutcome::kDone;
+      *check = CommandCheck::kRejected;
+      return nullptr;
     }
-    it->second.fn(c);
-    return CommandOutcome::kDone;
+    *check = CommandCheck::kOk;
+    return it->second.fn;
   }
   auto ct = t.containers.find(name);
-  if (ct == t.containers.end()) return CommandOutcome::kUnknown;
+  if (ct == t.containers.end()) return nullptr;
   if (args.size() == 1) {
     reply.Error(StrCat("ERR wrong number of arguments for '", name, "' command"));
-    return CommandOutcome::kDone;
+    *check = CommandCheck::kRejected;
+    return nullptr;
   }
   std::string sub = Lower(args[1]);
   auto st = ct->second.subs.find(sub);
   if (st == ct->second.subs.end()) {
     std::string upper(args[0]);
     for (char& ch : upper) ch = absl::ascii_toupper(static_cast<unsigned char>(ch));
-    std::string_view shown = args[1].substr(0, 128);
-    reply.Error(NoNewlines(StrCat("ERR unknown subcommand '", shown, "'. Try ", upper, " HELP.")));
-    return CommandOutcome::kDone;
+    std::string_view shown = args[1].substr(0, args[1].find('\0')).substr(0, 128);
+    reply.Error(StrCat("ERR unknown subcommand '", shown, "'. Try ", upper, " HELP."));
+    *check = CommandCheck::kRejected;
+    return nullptr;
   }
-  if (st->second.fn == nullptr) return CommandOutcome::kUnknown;
+  if (st->second.fn == nullptr) return nullptr;
   if (!ArityOk(st->second.arity, args.size())) {
     reply.Error(StrCat("ERR wrong number of arguments for '", name, "|", sub, "' command"));
-    return CommandOutcome::kDone;
+    *check = CommandCheck::kRejected;
+    return nullptr;
   }
-  st->second.fn(c);
+  *check = CommandCheck::kOk;
+  return st->second.fn;
+}
+
+}  // namespace
+
+std::vector<std::string> ReadCommandNames() {
+  const cmd::Table& t = cmd::Commands();
+  std::vector<std::string> names;
+  for (const auto& [name, spec] : t.cmds) names.push_back(name);
+  for (const auto& [name, container] : t.containers) names.push_back(name);
+  return names;
+}
+
+CommandCheck CheckReadCommand(std::span<const std::string_view> args, ReplyWriter& reply) {
+  CommandCheck check;
+  FindReadCommand(args, reply, &check);
+  return check;
+}
+
+CommandOutcome ExecuteReadCommand(Keyspace& keyspace, CommandContext& ctx,
+                                  std::span<const std::string_view> args, ReplyWriter& reply) {
+  reply.set_protocol(ctx.protocol);
+  CommandCheck check;
+  cmd::Handler fn = FindReadCommand(args, reply, &check);
+  if (check == CommandCheck::kUnknown) return CommandOutcome::kUnknown;
+  if (fn != nullptr) {
+    cmd::Ctx c{keyspace, ctx, args, reply};
+    fn(c);
+  }
   return CommandOutcome::kDone;
 }
 

@@ -296,6 +296,14 @@ void WriteStream(RdbWriter& w, const KeyEntry* e, int ver, std::string* out) {
   }
 }
 
+// createDumpPayload's footer: the RDB version (2 bytes LE), then the CRC64 of everything before.
+void AppendDumpFooter(int rdb_version, std::string* out) {
+  out->push_back(static_cast<char>(rdb_version & 0xff));
+  out->push_back(static_cast<char>((rdb_version >> 8) & 0xff));
+  uint64_t crc = rdb::Crc64(0, out->data(), out->size());
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(crc >> (8 * i)));
+}
+
 }  // namespace
 
 std::string DumpPayload(const KeyEntry* e, int rdb_version, int64_t now_ms) {
@@ -337,10 +345,18 @@ std::string DumpPayload(const KeyEntry* e, int rdb_version, int64_t now_ms) {
       WriteStream(w, e, rdb_version, &out);
       break;
   }
-  out.push_back(static_cast<char>(rdb_version & 0xff));
-  out.push_back(static_cast<char>((rdb_version >> 8) & 0xff));
-  uint64_t crc = rdb::Crc64(0, out.data(), out.size());
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  AppendDumpFooter(rdb_version, &out);
+  return out;
+}
+
+std::string FunctionDumpPayload(const std::vector<FunctionLibrary>& libraries, int rdb_version) {
+  std::string out;
+  RdbWriter w(&out);
+  for (const FunctionLibrary& lib : libraries) {
+    w.Byte(245);  // RDB_OPCODE_FUNCTION2: the library's code
+    w.String(lib.code);
+  }
+  AppendDumpFooter(rdb_version, &out);
   return out;
 }
 

@@ -1,11 +1,11 @@
 #pragma once
 // Hashes, with Redis 7.4 per-field TTLs (absolute unix ms).
 //
-// Encodings, as Redis: kListpack (field, value, ... while at most 128 fields of at most 64
-// bytes: hash-max-listpack-entries/value); kListpackEx (field, value, expire-ms triplets, 0 =
-// no TTL, ordered by TTL with TTL-less fields last: Redis 7.4's listpackEx, RDB type 25);
-// kHashtable (BigHash: a HashTable of one-allocation nodes holding chain pointer, flags,
-// optional expire, varint lengths, field and value bytes).
+// Encodings, as Redis: kListpack (field, value, ... while at most 512 fields of at most 64
+// bytes: hash-max-listpack-entries/value, the defaults compiled into Redis 7); kListpackEx (field,
+// value, expire-ms triplets, 0 = no TTL, ordered by TTL with TTL-less fields last: Redis 7.4's
+// listpackEx, RDB type 25); kHashtable (BigHash: a HashTable of one-allocation nodes holding chain
+// pointer, flags, optional expire, varint lengths, field and value bytes).
 //
 // Reads hide fields whose TTL has passed (expire < now), as a Redis 7.4 replica does; the
 // field stays until the master's HDEL. Loop thread only.
@@ -67,7 +67,7 @@ class BigHash {
 
 namespace hash {
 
-constexpr uint64_t kMaxListpackEntries = 128;
+constexpr uint64_t kMaxListpackEntries = 512;  // Redis's default without a config file
 constexpr size_t kMaxListpackValue = 64;
 
 // Fields, counting those whose TTL has passed (HLEN on Redis 7.4 counts them too).

@@ -31,7 +31,14 @@ KeyEntry* Db::FindLive(std::string_view key, int64_t now_ms) {
   return e;
 }
 
-Keyspace::Keyspace() : impl_(std::make_unique<KeyspaceImpl>()) { impl_->dbs.resize(16); }
+Keyspace::Keyspace() : impl_(std::make_unique<KeyspaceImpl>()) {
+  static std::atomic<uint64_t> next_uid{1};
+  impl_->dbs.resize(16);
+  impl_->uid = next_uid.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t Keyspace::uid() const { return impl_->uid; }
+uint64_t Keyspace::changes() const { return impl_->changes; }
 
 Keyspace::~Keyspace() { Clear(); }
 
@@ -81,6 +88,7 @@ const Db* Keyspace::FindDb(int index) const {
 }
 
 void Keyspace::Add(int index, KeyEntry* e) {
+  ++impl_->changes;
   Db& d = db(index);
   d.table_.Insert(e);
   if (obj::HasExpire(e)) ++d.expires_;
@@ -88,6 +96,7 @@ void Keyspace::Add(int index, KeyEntry* e) {
 }
 
 void Keyspace::Put(int index, KeyEntry* e) {
+  ++impl_->changes;
   Db& d = db(index);
   KeyEntry* old = d.table_.Upsert(e);
   if (obj::HasExpire(e)) ++d.expires_;
@@ -111,12 +120,14 @@ KeyEntry* Keyspace::Detach(int index, std::string_view key) {
   if (d == nullptr) return nullptr;
   KeyEntry* e = d->table_.Unlink(key);
   if (e == nullptr) return nullptr;
+  ++impl_->changes;
   if (obj::HasExpire(e)) --d->expires_;
   impl_->bytes -= obj::Bytes(e);
   return e;
 }
 
 void Keyspace::Relink(int index, KeyEntry* e, KeyEntry* replacement, bool free_old) {
+  ++impl_->changes;
   Db& d = db(index);
   d.table_.Replace(e, replacement);
   if (obj::HasExpire(e)) --d.expires_;
@@ -127,6 +138,7 @@ void Keyspace::Relink(int index, KeyEntry* e, KeyEntry* replacement, bool free_o
 }
 
 KeyEntry* Keyspace::SetExpire(int index, KeyEntry* e, int64_t expire_ms) {
+  ++impl_->changes;
   Db& d = db(index);
   bool had = obj::HasExpire(e);
   size_t before = obj::Bytes(e);
@@ -162,6 +174,7 @@ KeyEntry* Keyspace::MakeRawString(int index, KeyEntry* e, size_t min_capacity) {
 }
 
 void Keyspace::EndEdit(const KeyEntry* e, size_t token) {
+  ++impl_->changes;
   impl_->bytes += obj::Bytes(e);
   impl_->bytes -= token;
 }
@@ -169,6 +182,7 @@ void Keyspace::EndEdit(const KeyEntry* e, size_t token) {
 void Keyspace::AdjustBytes(int64_t delta) { impl_->bytes += static_cast<uint64_t>(delta); }
 
 void Keyspace::FlushDb(int index) {
+  ++impl_->changes;
   Db* d = FindDb(index);
   if (d == nullptr) return;
   uint64_t freed = 0;
@@ -181,6 +195,7 @@ void Keyspace::FlushDb(int index) {
 }
 
 void Keyspace::SwapDb(int a, int b) {
+  ++impl_->changes;
   db(std::max(a, b));
   std::swap(impl_->dbs[a], impl_->dbs[b]);
 }

@@ -114,6 +114,12 @@ class Keyspace {
   Keyspace(const Keyspace&) = delete;
   Keyspace& operator=(const Keyspace&) = delete;
 
+  // WATCH's view of the dataset: `uid` tells keyspaces apart (a full sync brings a new one) and
+  // `changes` grows with every change to any key or database, so a transaction that saw both
+  // unchanged saw no write (conservatively: a write to any key counts).
+  uint64_t uid() const;
+  uint64_t changes() const;
+
   // Keys per database, counting keys whose TTL has passed (as DBSIZE does on a replica).
   uint64_t KeyCount(int db) const;
   uint64_t ExpiresCount(int db) const;
@@ -281,6 +287,16 @@ enum class CommandOutcome {
   kUnknown,  // not a data command this module knows: the caller answers
 };
 
+// Redis's checks before it runs a command (commandCheckExistence, commandCheckArity) for the
+// read commands: kUnknown if `args` is not one this module answers (the caller checks its own),
+// kRejected after writing the error for a wrong number of arguments or an unknown subcommand of
+// a read container (OBJECT, MEMORY, XINFO, FUNCTION), kOk if it may run.
+enum class CommandCheck { kOk, kRejected, kUnknown };
+CommandCheck CheckReadCommand(std::span<const std::string_view> args, ReplyWriter& reply);
+
+// The names of the read commands (and read containers) ExecuteReadCommand answers.
+std::vector<std::string> ReadCommandNames();
+
 // Executes one read command (args[0] is the name, any case) against `keyspace`, writing the
 // reply. Replies are byte-identical to Redis 7.0 for the same data (7.4 for the field-TTL
 // commands HTTL/HPTTL/HEXPIRETIME/HPEXPIRETIME), in RESP2 and RESP3, including arity, syntax
@@ -292,6 +308,9 @@ CommandOutcome ExecuteReadCommand(Keyspace& keyspace, CommandContext& ctx,
 // Serializes `e` as a DUMP payload for a server whose RDB version is `rdb_version`: the value
 // in that version's RDB object format (type ids it knows), the 2-byte version and the CRC64.
 std::string DumpPayload(const KeyEntry* e, int rdb_version, int64_t now_ms);
+
+// FUNCTION DUMP's payload: every library's code (RDB_OPCODE_FUNCTION2), the version and CRC64.
+std::string FunctionDumpPayload(const std::vector<FunctionLibrary>& libraries, int rdb_version);
 
 // Parses a DUMP payload (RESTORE) into a new entry named `key` (no TTL; not in any database:
 // the caller Puts it). Errors: INVALID_ARGUMENT "DUMP payload version or checksum are wrong"

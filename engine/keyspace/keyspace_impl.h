@@ -14,6 +14,8 @@ class KeyspaceImpl {
   uint64_t bytes = 0;  // sum of obj::Bytes over all entries
   std::vector<FunctionLibrary> functions;
   int rdb_version = 0;
+  uint64_t uid = 0;      // unique per Keyspace in the process
+  uint64_t changes = 0;  // bumped by every change to a key or database (WATCH)
 };
 
 }  // namespace redlink::engine

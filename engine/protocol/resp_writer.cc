@@ -57,7 +57,13 @@ void ReplyWriter::Simple(std::string_view s) {
 
 void ReplyWriter::Error(std::string_view s) {
   out_->push_back('-');
+  size_t start = out_->size();
   out_->append(s);
+  // An error is one line: CR and LF from user input become spaces, as Redis maps them.
+  for (size_t i = start; i < out_->size(); ++i) {
+    char& ch = (*out_)[i];
+    if (ch == '\r' || ch == '\n') ch = ' ';
+  }
   out_->append("\r\n", 2);
 }
 

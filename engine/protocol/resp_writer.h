@@ -29,7 +29,7 @@ class ReplyWriter {
   std::string* out() { return out_; }
 
   void Simple(std::string_view s);  // +s
-  void Error(std::string_view s);   // -s (s must carry its own prefix, e.g. "ERR ...")
+  void Error(std::string_view s);   // -s (its own prefix, e.g. "ERR ..."; CR/LF become spaces)
   void Integer(int64_t v);          // :v
   void Bulk(std::string_view s);    // $len s
   void Null();                      // $-1 / _

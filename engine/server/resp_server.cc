@@ -12,10 +12,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "engine/common/glob.h"
 #include "engine/common/log.h"
 #include "engine/common/string_map.h"
 #include "engine/common/strings.h"
+#include "engine/encoding/listpack.h"
 #include "engine/engine.h"
 #include "engine/io/io_buffer.h"
 #include "engine/io/socket.h"
@@ -42,116 +45,214 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Commands that change data: a replica answers them with -READONLY.
-const absl::flat_hash_set<std::string>& WriteCommands() {
-  static const auto* set = new absl::flat_hash_set<std::string>{"set",
-                                                                "setnx",
-                                                                "setex",
-                                                                "psetex",
-                                                                "append",
-                                                                "del",
-                                                                "unlink",
-                                                                "incr",
-                                                                "decr",
-                                                                "incrby",
-                                                                "decrby",
-                                                                "incrbyfloat",
-                                                                "getset",
-                                                                "getdel",
-                                                                "getex",
-                                                                "mset",
-                                                                "msetnx",
-                                                                "setrange",
-                                                                "setbit",
-                                                                "bitfield",
-                                                                "bitop",
-                                                                "expire",
-                                                                "pexpire",
-                                                                "expireat",
-                                                                "pexpireat",
-                                                                "persist",
-                                                                "rename",
-                                                                "renamenx",
-                                                                "move",
-                                                                "copy",
-                                                                "restore",
-                                                                "restore-asking",
-                                                                "migrate",
-                                                                "sort",
-                                                                "swapdb",
-                                                                "flushall",
-                                                                "flushdb",
-                                                                "lpush",
-                                                                "rpush",
-                                                                "lpushx",
-                                                                "rpushx",
-                                                                "linsert",
-                                                                "lset",
-                                                                "lrem",
-                                                                "ltrim",
-                                                                "lpop",
-                                                                "rpop",
-                                                                "rpoplpush",
-                                                                "lmove",
-                                                                "blpop",
-                                                                "brpop",
-                                                                "brpoplpush",
-                                                                "blmove",
-                                                                "lmpop",
-                                                                "blmpop",
-                                                                "sadd",
-                                                                "srem",
-                                                                "smove",
-                                                                "spop",
-                                                                "sinterstore",
-                                                                "sunionstore",
-                                                                "sdiffstore",
-                                                                "zadd",
-                                                                "zincrby",
-                                                                "zrem",
-                                                                "zremrangebyscore",
-                                                                "zremrangebyrank",
-                                                                "zremrangebylex",
-                                                                "zunionstore",
-                                                                "zinterstore",
-                                                                "zdiffstore",
-                                                                "zrangestore",
-                                                                "zpopmin",
-                                                                "zpopmax",
-                                                                "bzpopmin",
-                                                                "bzpopmax",
-                                                                "zmpop",
-                                                                "bzmpop",
-                                                                "hset",
-                                                                "hsetnx",
-                                                                "hmset",
-                                                                "hdel",
-                                                                "hincrby",
-                                                                "hincrbyfloat",
-                                                                "hexpire",
-                                                                "hpexpire",
-                                                                "hexpireat",
-                                                                "hpexpireat",
-                                                                "hpersist",
-                                                                "pfadd",
-                                                                "pfmerge",
-                                                                "pfdebug",
-                                                                "geoadd",
-                                                                "georadius",
-                                                                "georadiusbymember",
-                                                                "geosearchstore",
-                                                                "xadd",
-                                                                "xdel",
-                                                                "xtrim",
-                                                                "xsetid",
-                                                                "xgroup",
-                                                                "xack",
-                                                                "xclaim",
-                                                                "xautoclaim",
-                                                                "xreadgroup",
-                                                                "function",
-                                                                "spublish"};
-  return *set;
+// Redis 7.0's arity of every command the endpoint knows beyond the read commands of the keyspace
+// (CheckReadCommand): positive = exactly that many arguments with the name, negative = at least.
+// Containers list their subcommands as "container|sub".
+struct CommandTables {
+  absl::flat_hash_map<std::string, int> server;  // answered here
+  absl::flat_hash_map<std::string, int> writes;  // a replica answers -READONLY
+  absl::flat_hash_set<std::string> containers;   // of `server` and `writes` entries
+};
+
+const CommandTables& Tables() {
+  static const CommandTables* tables = [] {
+    auto* t = new CommandTables();
+    t->server = {
+        {"quit", -1},
+        {"auth", -2},
+        {"hello", -1},
+        {"reset", 1},
+        {"ping", -1},
+        {"echo", 2},
+        {"select", 2},
+        {"info", -1},
+        {"role", 1},
+        {"subscribe", -2},
+        {"psubscribe", -2},
+        {"unsubscribe", -1},
+        {"punsubscribe", -1},
+        {"publish", 3},
+        {"multi", 1},
+        {"exec", 1},
+        {"discard", 1},
+        {"watch", -2},
+        {"unwatch", 1},
+        {"time", 1},
+        {"readonly", 1},
+        {"readwrite", 1},
+        {"asking", 1},
+        {"command", -1},
+        {"command|count", 2},
+        {"command|docs", -2},
+        {"command|info", -2},
+        {"command|list", -2},
+        {"command|help", 2},
+        {"command|getkeys", -3},
+        {"command|getkeysandflags", -3},
+        {"client", -2},
+        {"client|id", 2},
+        {"client|getname", 2},
+        {"client|setname", 3},
+        {"client|info", 2},
+        {"client|help", 2},
+        {"client|no-evict", 3},
+        {"client|setinfo", 4},
+        {"client|list", -2},
+        {"client|kill", -3},
+        {"client|pause", -3},
+        {"client|unpause", 2},
+        {"client|reply", 3},
+        {"client|getredir", 2},
+    };
+    t->writes = {
+        {"set", -3},
+        {"setnx", 3},
+        {"setex", 4},
+        {"psetex", 4},
+        {"append", 3},
+        {"del", -2},
+        {"unlink", -2},
+        {"incr", 2},
+        {"decr", 2},
+        {"incrby", 3},
+        {"decrby", 3},
+        {"incrbyfloat", 3},
+        {"getset", 3},
+        {"getdel", 2},
+        {"getex", -2},
+        {"mset", -3},
+        {"msetnx", -3},
+        {"setrange", 4},
+        {"setbit", 4},
+        {"bitfield", -2},
+        {"bitop", -4},
+        {"expire", -3},
+        {"pexpire", -3},
+        {"expireat", -3},
+        {"pexpireat", -3},
+        {"persist", 2},
+        {"rename", 3},
+        {"renamenx", 3},
+        {"move", 3},
+        {"copy", -3},
+        {"restore", -4},
+        {"restore-asking", -4},
+        {"migrate", -6},
+        {"sort", -2},
+        {"swapdb", 3},
+        {"flushall", -1},
+        {"flushdb", -1},
+        {"lpush", -3},
+        {"rpush", -3},
+        {"lpushx", -3},
+        {"rpushx", -3},
+        {"linsert", 5},
+        {"lset", 4},
+        {"lrem", 4},
+        {"ltrim", 4},
+        {"lpop", -2},
+        {"rpop", -2},
+        {"rpoplpush", 3},
+        {"lmove", 5},
+        {"blpop", -3},
+        {"brpop", -3},
+        {"brpoplpush", 4},
+        {"blmove", 6},
+        {"lmpop", -4},
+        {"blmpop", -5},
+        {"sadd", -3},
+        {"srem", -3},
+        {"smove", 4},
+        {"spop", -2},
+        {"sinterstore", -3},
+        {"sunionstore", -3},
+        {"sdiffstore", -3},
+        {"zadd", -4},
+        {"zincrby", 4},
+        {"zrem", -3},
+        {"zremrangebyscore", 4},
+        {"zremrangebyrank", 4},
+        {"zremrangebylex", 4},
+        {"zunionstore", -4},
+        {"zinterstore", -4},
+        {"zdiffstore", -4},
+        {"zrangestore", -5},
+        {"zpopmin", -2},
+        {"zpopmax", -2},
+        {"bzpopmin", -3},
+        {"bzpopmax", -3},
+        {"zmpop", -4},
+        {"bzmpop", -5},
+        {"hset", -4},
+        {"hsetnx", 4},
+        {"hmset", -4},
+        {"hdel", -3},
+        {"hincrby", 4},
+        {"hincrbyfloat", 4},
+        {"hexpire", -6},
+        {"hpexpire", -6},
+        {"hexpireat", -6},
+        {"hpexpireat", -6},
+        {"hpersist", -5},
+        {"pfadd", -2},
+        {"pfmerge", -2},
+        {"pfdebug", 3},
+        {"geoadd", -5},
+        {"georadius", -6},
+        {"georadiusbymember", -5},
+        {"geosearchstore", -8},
+        {"xadd", -5},
+        {"xdel", -3},
+        {"xtrim", -4},
+        {"xsetid", -3},
+        {"xack", -4},
+        {"xclaim", -6},
+        {"xautoclaim", -6},
+        {"xreadgroup", -7},
+        {"spublish", 3},
+        {"xgroup", -2},
+        {"xgroup|create", -5},
+        {"xgroup|setid", -5},
+        {"xgroup|destroy", 4},
+        {"xgroup|createconsumer", 5},
+        {"xgroup|delconsumer", 5},
+        {"xgroup|help", 2},
+        {"function|load", -3},
+        {"function|delete", 3},
+        {"function|flush", -2},
+        {"function|restore", -3},
+    };
+    t->containers = {"command", "client", "xgroup"};
+    return t;
+  }();
+  return *tables;
+}
+
+// Redis's texts for a malformed request (the parser's own name the bad length, which the
+// links' last_error keeps).
+std::string_view RequestProtocolError(std::string_view msg) {
+  if (msg.starts_with("Protocol error: invalid multibulk length")) {
+    return "Protocol error: invalid multibulk length";
+  }
+  if (msg.starts_with("Protocol error: invalid bulk length") ||
+      (msg.starts_with("Protocol error: bulk length ") &&
+       msg.find("exceeds") != std::string_view::npos)) {
+    return "Protocol error: invalid bulk length";
+  }
+  return msg;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return absl::EqualsIgnoreCase(ToAbsl(a), ToAbsl(b));
+}
+
+bool ArityOk(int arity, size_t argc) {
+  return arity > 0 ? static_cast<size_t>(arity) == argc : argc >= static_cast<size_t>(-arity);
+}
+
+// sprintf's "%.128s" of a Redis argument: the bytes up to a NUL, at most `max`.
+std::string_view CString(std::string_view s, size_t max = 128) {
+  return s.substr(0, s.find('\0')).substr(0, max);
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -227,6 +328,17 @@ class RespServer::Client : public IoHandler {
   void ProcessInput();
   // Returns false if the client must stop processing (closed or moved to another loop).
   bool Execute(std::span<const std::string_view> args);
+  // commandCheckExistence + commandCheckArity; false after answering the rejection.
+  bool CheckCommand(std::span<const std::string_view> args, const std::string& cmd,
+                    std::string* fullname, bool* is_write);
+  void Reject(std::string_view error);  // rejectCommand: inside MULTI, EXEC will abort
+  void ClientCmd(std::span<const std::string_view> args, const std::string& sub);
+  void CommandCmd(std::span<const std::string_view> args, const std::string& sub);
+  void Watch(ReplicaLink* link, std::span<const std::string_view> keys);
+  void Unwatch() { watching_ = false; }
+  bool WatchedKeysTouched();
+  std::string ClientInfoLine() const;
+  void ReplyHelpLines(std::string_view command, std::span<const char* const> lines);
   bool ExecuteAuth(std::string_view user, std::string_view pass, bool hello, int protocol,
                    std::string_view setname);
   void ReplyHello();
@@ -261,7 +373,14 @@ class RespServer::Client : public IoHandler {
   absl::flat_hash_set<std::string> patterns_;
   bool in_multi_ = false;
   std::vector<std::vector<std::string>> multi_queue_;
-  bool multi_error_ = false;
+  bool multi_error_ = false;  // a command was rejected inside MULTI: EXEC aborts
+  // WATCH (conservative: any change to the link's dataset after WATCH aborts the EXEC).
+  bool watching_ = false;
+  uint64_t watch_uid_ = 0;
+  uint64_t watch_changes_ = 0;
+  // CLIENT REPLY: OFF drops replies until ON; SKIP drops the next command's.
+  enum class ReplyMode { kOn, kOff, kSkipNext } reply_mode_ = ReplyMode::kOn;
+  bool force_reply_ = false;  // CLIENT REPLY ON answers even while OFF
 };
 
 class RespServer::LoopState : public IoHandler {
@@ -460,7 +579,7 @@ void RespServer::Client::ProcessInput() {
     if (r == ParseResult::kNeedMore) break;
     if (r == ParseResult::kError) {
       // Redis replies with the protocol error and closes the connection.
-      reply_.Error(StrCat("ERR ", parser_.error().message()));
+      reply_.Error(StrCat("ERR ", RequestProtocolError(FromAbsl(parser_.error().message()))));
       close_after_reply_ = true;
       break;
     }
@@ -469,9 +588,14 @@ void RespServer::Client::ProcessInput() {
       continue;
     }
     // Execute before consuming: args_ point into in_.
+    size_t mark = out_.size();
+    bool skip = reply_mode_ != ReplyMode::kOn;
+    if (reply_mode_ == ReplyMode::kSkipNext) reply_mode_ = ReplyMode::kOn;
+    force_reply_ = false;
     bool go_on = Execute(args_);
     if (closing_) return;
     if (!go_on) return;  // moved to another loop: this object is gone from this loop
+    if (skip && !force_reply_ && out_.size() > mark) out_.resize(mark);
     in_.Consume(consumed);
     if (close_after_reply_) break;
   }
@@ -539,8 +663,31 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
   std::string cmd = Lower(args[0]);
   size_t argc = args.size();
 
-  if (in_multi_ && cmd != "exec" && cmd != "discard" && cmd != "multi" && cmd != "quit" &&
-      cmd != "reset") {
+  // processCommand's order: the command must exist and get a valid number of arguments, the
+  // client must be authenticated, a write is refused (we are a read-only replica), a subscribed
+  // RESP2 client may only (un)subscribe, PING, QUIT or RESET; then MULTI queues it. A rejection
+  // inside MULTI makes its EXEC fail.
+  std::string fullname;
+  bool is_write = false;
+  if (!CheckCommand(args, cmd, &fullname, &is_write)) return true;
+  if (link_id_.empty() && cmd != "auth" && cmd != "hello" && cmd != "quit" && cmd != "reset") {
+    Reject("NOAUTH Authentication required.");
+    return true;
+  }
+  if (is_write) {
+    Reject("READONLY You can't write against a read only replica.");
+    return true;
+  }
+  if (subscriptions() > 0 && ctx_.protocol == 2 && cmd != "subscribe" && cmd != "unsubscribe" &&
+      cmd != "psubscribe" && cmd != "punsubscribe" && cmd != "ping" && cmd != "ssubscribe" &&
+      cmd != "sunsubscribe" && cmd != "quit" && cmd != "reset") {
+    Reject(StrCat("ERR Can't execute '", fullname,
+                  "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                  "this context"));
+    return true;
+  }
+  if (in_multi_ && cmd != "exec" && cmd != "discard" && cmd != "multi" && cmd != "watch" &&
+      cmd != "quit" && cmd != "reset") {
     multi_queue_.emplace_back(args.begin(), args.end());
     reply_.Simple("QUEUED");
     return true;
@@ -559,7 +706,7 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
           "(redis-cli --user <link-id> --pass <token>)");
       return true;
     }
-    reply_.Error("ERR syntax error");
+    reply_.Error("ERR syntax error");  // more than user and password
     return true;
   }
   if (cmd == "hello") {
@@ -611,7 +758,9 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
   }
   if (cmd == "reset") {
     in_multi_ = false;
+    multi_error_ = false;
     multi_queue_.clear();
+    Unwatch();
     UnsubscribeAll();
     ctx_.protocol = 2;
     reply_.set_protocol(2);
@@ -621,23 +770,10 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     return true;
   }
 
-  if (link_id_.empty()) {
-    reply_.Error("NOAUTH Authentication required.");
-    return true;
-  }
   ReplicaLink* link = Link();
   if (!link) {
     reply_.Error("ERR this link was deleted");
     close_after_reply_ = true;
-    return true;
-  }
-
-  if (subscriptions() > 0 && ctx_.protocol == 2 && cmd != "subscribe" && cmd != "unsubscribe" &&
-      cmd != "psubscribe" && cmd != "punsubscribe" && cmd != "ping" && cmd != "ssubscribe" &&
-      cmd != "sunsubscribe") {
-    reply_.Error(StrCat("ERR Can't execute '", cmd,
-                        "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
-                        "allowed in this context"));
     return true;
   }
 
@@ -665,10 +801,10 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
   }
   if (cmd == "select") {
     int64_t db;
-    if (argc != 2) {
-      reply_.Error("ERR wrong number of arguments for 'select' command");
-    } else if (!SimpleAtoi(args[1], &db)) {
+    if (!listpack::StringToInt64Strict(args[1], &db)) {
       reply_.Error("ERR value is not an integer or out of range");
+    } else if (db < INT32_MIN || db > INT32_MAX) {
+      reply_.Error("ERR value is out of range, value must between -2147483648 and 2147483647");
     } else if (db < 0 || db >= link->keyspace().num_dbs()) {
       reply_.Error("ERR DB index is out of range");
     } else {
@@ -686,11 +822,7 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     return true;
   }
   if (cmd == "subscribe" || cmd == "psubscribe") {
-    if (argc < 2) {
-      reply_.Error(StrCat("ERR wrong number of arguments for '", cmd, "' command"));
-    } else {
-      Subscribe(args.subspan(1), cmd == "psubscribe");
-    }
+    Subscribe(args.subspan(1), cmd == "psubscribe");
     return true;
   }
   if (cmd == "unsubscribe" || cmd == "punsubscribe") {
@@ -698,12 +830,8 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     return true;
   }
   if (cmd == "publish") {
-    if (argc != 3) {
-      reply_.Error("ERR wrong number of arguments for 'publish' command");
-    } else {
-      LinkPubSub* ps = PubSub();
-      reply_.Integer(ps ? ps->Deliver(args[1], args[2]) : 0);
-    }
+    LinkPubSub* ps = PubSub();
+    reply_.Integer(ps ? ps->Deliver(args[1], args[2]) : 0);
     return true;
   }
   if (cmd == "multi") {
@@ -711,6 +839,7 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
       reply_.Error("ERR MULTI calls can not be nested");
     } else {
       in_multi_ = true;
+      multi_error_ = false;
       multi_queue_.clear();
       reply_.Ok();
     }
@@ -721,9 +850,25 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
       reply_.Error("ERR DISCARD without MULTI");
     } else {
       in_multi_ = false;
+      multi_error_ = false;
       multi_queue_.clear();
+      Unwatch();
       reply_.Ok();
     }
+    return true;
+  }
+  if (cmd == "watch") {
+    if (in_multi_) {
+      reply_.Error("ERR WATCH inside MULTI is not allowed");
+    } else {
+      Watch(link, args.subspan(1));
+      reply_.Ok();
+    }
+    return true;
+  }
+  if (cmd == "unwatch") {
+    Unwatch();
+    reply_.Ok();
     return true;
   }
   if (cmd == "exec") {
@@ -734,6 +879,17 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     in_multi_ = false;
     auto queue = std::move(multi_queue_);
     multi_queue_.clear();
+    bool touched = WatchedKeysTouched();
+    Unwatch();
+    if (multi_error_) {
+      multi_error_ = false;
+      reply_.Error("EXECABORT Transaction discarded because of previous errors.");
+      return true;
+    }
+    if (touched) {
+      reply_.NullArray();
+      return true;
+    }
     reply_.ArrayHeader(queue.size());
     for (const auto& q : queue) {
       std::vector<std::string_view> views(q.begin(), q.end());
@@ -743,42 +899,11 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     return true;
   }
   if (cmd == "command") {
-    std::string sub = argc >= 2 ? Lower(args[1]) : "";
-    if (sub == "count") {
-      reply_.Integer(0);
-    } else if (sub == "docs" || sub.empty() || sub == "info" || sub == "list") {
-      // redis-cli asks COMMAND DOCS for its hints and works without them.
-      if (sub == "docs") {
-        reply_.MapHeader(0);
-      } else {
-        reply_.ArrayHeader(0);
-      }
-    } else {
-      reply_.Error(StrCat("ERR unknown subcommand '", args[1], "'. Try COMMAND HELP."));
-    }
+    CommandCmd(args, argc >= 2 ? Lower(args[1]) : "");
     return true;
   }
   if (cmd == "client") {
-    std::string sub = argc >= 2 ? Lower(args[1]) : "";
-    if (sub == "setname" && argc == 3) {
-      name_ = std::string(args[2]);
-      reply_.Ok();
-    } else if (sub == "getname" && argc == 2) {
-      if (name_.empty())
-        reply_.Null();
-      else
-        reply_.Bulk(name_);
-    } else if (sub == "id" && argc == 2) {
-      reply_.Integer(static_cast<int64_t>(id_));
-    } else if (sub == "setinfo" || sub == "no-evict" || sub == "no-touch") {
-      reply_.Ok();
-    } else if (sub == "info" && argc == 2) {
-      reply_.Verbatim(StrCat("id=", id_, " name=", name_, " db=", ctx_.db, " user=", link_id_,
-                             " resp=", ctx_.protocol, "\n"));
-    } else {
-      reply_.Error(StrCat("ERR unknown subcommand or wrong number of arguments for '",
-                          argc >= 2 ? args[1] : std::string_view(""), "'. Try CLIENT HELP."));
-    }
+    ClientCmd(args, Lower(args[1]));
     return true;
   }
   if (cmd == "time") {
@@ -795,21 +920,223 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
 
   ctx_.now_ms = absl::ToUnixMillis(absl::Now());
   ctx_.rdb_version = link->rdb_version();
-  if (ExecuteReadCommand(link->keyspace(), ctx_, args, reply_) == CommandOutcome::kDone) {
-    return true;
-  }
-  if (WriteCommands().contains(cmd)) {
-    reply_.Error("READONLY You can't write against a read only replica.");
-    return true;
-  }
-  // Redis's own text for an unknown command.
-  std::string tail;
-  for (size_t i = 1; i < argc && tail.size() < 128; ++i) {
-    StrAppend(&tail, "'", args[i].substr(0, 128 - std::min<size_t>(tail.size(), 128)), "' ");
-  }
-  reply_.Error(StrCat("ERR unknown command '", args[0].substr(0, 128),
-                      "', with args beginning with: ", tail));
+  ExecuteReadCommand(link->keyspace(), ctx_, args, reply_);  // CheckCommand found it
   return true;
+}
+
+bool RespServer::Client::CheckCommand(std::span<const std::string_view> args,
+                                      const std::string& cmd, std::string* fullname,
+                                      bool* is_write) {
+  const CommandTables& t = Tables();
+  *fullname = cmd;
+  *is_write = false;
+  auto arity_error = [&](const std::string& name) {
+    Reject(StrCat("ERR wrong number of arguments for '", name, "' command"));
+    return false;
+  };
+  const absl::flat_hash_map<std::string, int>* table = nullptr;
+  if (t.server.contains(cmd)) {
+    table = &t.server;
+  } else if (t.writes.contains(cmd)) {
+    table = &t.writes;
+  } else if (cmd == "function" && args.size() >= 2 &&
+             t.writes.contains(StrCat("function|", Lower(args[1])))) {
+    table = &t.writes;  // the writing subcommands of FUNCTION; the others are reads
+  }
+  if (table != nullptr) {
+    *is_write = table == &t.writes;
+    auto it = table->find(cmd);
+    if (it != table->end() && !t.containers.contains(cmd)) {
+      return ArityOk(it->second, args.size()) || arity_error(cmd);
+    }
+    if (args.size() < 2) return arity_error(cmd);
+    std::string full = StrCat(cmd, "|", Lower(args[1]));
+    auto sub = table->find(full);
+    if (sub == table->end()) {
+      std::string upper(CString(args[0]));
+      for (char& ch : upper) ch = absl::ascii_toupper(static_cast<unsigned char>(ch));
+      Reject(StrCat("ERR unknown subcommand '", CString(args[1]), "'. Try ", upper, " HELP."));
+      return false;
+    }
+    *fullname = full;
+    return ArityOk(sub->second, args.size()) || arity_error(full);
+  }
+  switch (CheckReadCommand(args, reply_)) {
+    case CommandCheck::kOk:
+      return true;
+    case CommandCheck::kRejected:
+      if (in_multi_) multi_error_ = true;
+      return false;
+    case CommandCheck::kUnknown:
+      break;
+  }
+  // commandCheckExistence's text: sprintf("%.128s") of the name and of the first arguments.
+  std::string tail;
+  for (size_t i = 1; i < args.size() && tail.size() < 128; ++i) {
+    StrAppend(&tail, "'", CString(args[i], 128 - tail.size()), "' ");
+  }
+  Reject(StrCat("ERR unknown command '", CString(args[0]), "', with args beginning with: ", tail));
+  return false;
+}
+
+void RespServer::Client::Reject(std::string_view error) {
+  reply_.Error(error);
+  if (in_multi_) multi_error_ = true;
+}
+
+void RespServer::Client::Watch(ReplicaLink* link, std::span<const std::string_view> keys) {
+  (void)keys;             // conservative: the whole dataset is watched
+  if (watching_) return;  // the first WATCH's view is the one EXEC compares with
+  watching_ = true;
+  watch_uid_ = link->keyspace().uid();
+  watch_changes_ = link->keyspace().changes();
+}
+
+bool RespServer::Client::WatchedKeysTouched() {
+  if (!watching_) return false;
+  ReplicaLink* link = Link();
+  return link == nullptr || link->keyspace().uid() != watch_uid_ ||
+         link->keyspace().changes() != watch_changes_;
+}
+
+std::string RespServer::Client::ClientInfoLine() const {
+  return StrCat("id=", id_, " name=", name_, " db=", ctx_.db, " user=", link_id_,
+                " resp=", ctx_.protocol, "\n");
+}
+
+void RespServer::Client::CommandCmd(std::span<const std::string_view> args,
+                                    const std::string& sub) {
+  if (sub.empty() || sub == "info") {
+    reply_.ArrayHeader(0);  // no command metadata: clients (redis-cli) work without it
+  } else if (sub == "docs") {
+    reply_.MapHeader(0);  // redis-cli asks for its hints and works without them
+  } else if (sub == "count" || sub == "list") {
+    std::vector<std::string> names = ReadCommandNames();
+    const CommandTables& t = Tables();
+    for (const auto* table : {&t.server, &t.writes}) {
+      for (const auto& [name, arity] : *table) {
+        if (name.find('|') == std::string::npos) names.push_back(name);
+      }
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    if (sub == "count") {
+      reply_.Integer(static_cast<int64_t>(names.size()));
+    } else {
+      reply_.ArrayHeader(names.size());
+      for (const auto& n : names) reply_.Bulk(n);
+    }
+  } else if (sub == "help") {
+    static const char* const kHelp[] = {
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
+    };
+    ReplyHelpLines("COMMAND", kHelp);
+  } else {  // getkeys, getkeysandflags
+    (void)args;
+    reply_.Error("ERR Invalid command specified");
+  }
+}
+
+void RespServer::Client::ClientCmd(std::span<const std::string_view> args, const std::string& sub) {
+  size_t argc = args.size();
+  if (sub == "id") {
+    reply_.Integer(static_cast<int64_t>(id_));
+  } else if (sub == "getname") {
+    if (name_.empty()) {
+      reply_.Null();
+    } else {
+      reply_.Bulk(name_);
+    }
+  } else if (sub == "setname") {
+    for (char ch : args[2]) {
+      if (ch < '!' || ch > '~') {
+        reply_.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return;
+      }
+    }
+    name_ = std::string(args[2]);
+    reply_.Ok();
+  } else if (sub == "info") {
+    reply_.Verbatim(ClientInfoLine());
+  } else if (sub == "list") {
+    reply_.Bulk(ClientInfoLine());  // the clients of other links are not this client's business
+  } else if (sub == "no-evict") {
+    if (EqualsIgnoreCase(args[2], "on") || EqualsIgnoreCase(args[2], "off")) {
+      reply_.Ok();
+    } else {
+      reply_.Error("ERR syntax error");
+    }
+  } else if (sub == "setinfo") {
+    reply_.Ok();  // (Redis 7.2's; clients send it and ignore an error, so accepting is kinder)
+  } else if (sub == "reply") {
+    if (EqualsIgnoreCase(args[2], "on")) {
+      reply_mode_ = ReplyMode::kOn;
+      force_reply_ = true;
+      reply_.Ok();
+    } else if (EqualsIgnoreCase(args[2], "off")) {
+      reply_mode_ = ReplyMode::kOff;
+    } else if (EqualsIgnoreCase(args[2], "skip")) {
+      if (reply_mode_ == ReplyMode::kOn) reply_mode_ = ReplyMode::kSkipNext;
+    } else {
+      reply_.Error("ERR syntax error");
+    }
+  } else if (sub == "getredir") {
+    reply_.Integer(-1);
+  } else if (sub == "kill") {
+    if (argc == 3) {
+      reply_.Error("ERR No such client");
+    } else {
+      reply_.Integer(0);  // no other client of this endpoint is ours to kill
+    }
+  } else if (sub == "pause" || sub == "unpause") {
+    reply_.Ok();  // nothing writes through this endpoint
+  } else if (sub == "help") {
+    static const char* const kHelp[] = {
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "LIST [options ...]",
+        "    Return information about client connections.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+    };
+    ReplyHelpLines("CLIENT", kHelp);
+  }
+}
+
+void RespServer::Client::ReplyHelpLines(std::string_view command,
+                                        std::span<const char* const> lines) {
+  reply_.ArrayHeader(lines.size() + 3);
+  reply_.Simple(StrCat(command, " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"));
+  for (const char* l : lines) reply_.Simple(l);
+  reply_.Simple("HELP");
+  reply_.Simple("    Prints this help.");
 }
 
 bool RespServer::Client::ExecuteAuth(std::string_view user, std::string_view pass, bool hello,

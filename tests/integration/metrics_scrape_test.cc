@@ -213,9 +213,12 @@ TEST_F(MetricsScrapeTest, EngineAndProcessFigures) {
   // A RESP client shows up on its loop.
   RespClient client = redlink().ReadClient("streaming-a");
   ASSERT_EQ(client.Command({"PING"}), "PONG");
-  double clients = 0;
-  for (const auto& s : ParseExposition(Scrape()).Find("redlink_loop_clients")) clients += s.value;
-  EXPECT_EQ(clients, 1);
+  auto clients = [&] {
+    double n = 0;
+    for (const auto& s : ParseExposition(Scrape()).Find("redlink_loop_clients")) n += s.value;
+    return n;
+  };
+  EXPECT_TRUE(WaitFor([&] { return clients() == 1; })) << clients();
 }
 
 TEST_F(MetricsScrapeTest, GrpcRequestsByMethodAndCode) {
@@ -229,7 +232,9 @@ TEST_F(MetricsScrapeTest, GrpcRequestsByMethodAndCode) {
   v1::Link link;
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(redlink().GetLink("no-such-link", &link).ok());
   EXPECT_TRUE(redlink().GetLink("backoff", &link).ok());
-  EXPECT_EQ(count("GetLink", "NOT_FOUND"), not_found + 3);
+  // The page is rendered at most every 100 ms (MetricsServer::kPageMaxAge): poll.
+  EXPECT_TRUE(WaitFor([&] { return count("GetLink", "NOT_FOUND") == not_found + 3; }))
+      << count("GetLink", "NOT_FOUND");
   EXPECT_EQ(count("GetLink", "OK"), ok + 1);
   EXPECT_GE(count("CreateLink", "OK"), 5);
   EXPECT_GE(count("PauseLink", "OK"), 1);
@@ -242,7 +247,7 @@ TEST_F(MetricsScrapeTest, GrpcRequestsByMethodAndCode) {
   grpc::health::v1::HealthCheckRequest hreq;
   grpc::health::v1::HealthCheckResponse hresp;
   ASSERT_TRUE(health->Check(&ctx, hreq, &hresp).ok());
-  EXPECT_EQ(count("Check", "OK"), checks + 1);
+  EXPECT_TRUE(WaitFor([&] { return count("Check", "OK") == checks + 1; })) << count("Check", "OK");
 
   // An unknown method: method="other", never its name (bounded cardinality).
   grpc::GenericStub generic(redlink().channel());

@@ -32,8 +32,11 @@ namespace redlink::testing::metrics {
 
 // GET http://127.0.0.1:<port><path>. Returns the body; `*status` gets the HTTP status code
 // (0 on a connection error or timeout).
+// GET `path`; the body ("" on failure). `extra_headers` are "Name: value\r\n" lines; the
+// response's status line and headers go to `headers` when given.
 inline std::string HttpGet(int port, const std::string& path, int* status = nullptr,
-                           std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                           const std::string& extra_headers = "", std::string* headers = nullptr) {
   if (status) *status = 0;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return "";
@@ -45,7 +48,8 @@ inline std::string HttpGet(int port, const std::string& path, int* status = null
     close(fd);
     return "";
   }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                    extra_headers + "\r\n";
   if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     close(fd);
     return "";
@@ -78,6 +82,7 @@ inline std::string HttpGet(int port, const std::string& path, int* status = null
     int code = 0;
     if (sscanf(resp.c_str(), "HTTP/%*s %d", &code) == 1) *status = code;
   }
+  if (headers) *headers = resp.substr(0, body);
   return resp.substr(body + 4);
 }
 

@@ -81,8 +81,13 @@ TEST_F(RespEndpointTest, ErrorsMatchARealReplica) {
   ASSERT_TRUE(replica.ok());
   ASSERT_TRUE(
       WaitFor([&] { return replica.InfoField("replication", "master_link_status") == "up"; }));
+  ASSERT_EQ(master_.Cmd({"RPUSH", "lst", "a", "b"}), "2");
+  ASSERT_EQ(master_.Cmd({"SET", "long", std::string(50, 'x')}), "OK");
   RespClient real = replica.Client();
   RespClient ours = redlink_.ReadClient("ep");
+  for (RespClient* c : {&real, &ours}) {
+    ASSERT_TRUE(WaitFor([&] { return c->CommandRaw({"LLEN", "lst"}) == ":2\r\n"; }));
+  }
   for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
            {"SET", "a", "b"},
            {"DEL", "k"},
@@ -97,9 +102,123 @@ TEST_F(RespEndpointTest, ErrorsMatchARealReplica) {
            {"ECHO", "e"},
            {"GET", "k"},
            {"GET"},
+           // CR/LF from the request never reach an error line; names stop at a NUL.
+           {"NOSUCH", "a\r\nb", "c"},
+           {"NO\r\nCMD", "x"},
+           {"NOSUCH", std::string("a\0b", 3)},
+           {"NOSUCH", std::string(200, 'q')},
+           {"CLIENT", "Q\r\nZ"},
+           {"COMMAND", "Q\r\nZ"},
+           {"OBJECT", "NOPE"},
+           // Arity comes before READONLY; containers name their subcommands.
+           {"SET"},
+           {"SET", "a"},
+           {"ZADD", "k"},
+           {"XGROUP", "NOPE"},
+           {"TIME", "x"},
+           {"ROLE", "x"},
+           {"AUTH"},
+           {"CLIENT"},
+           {"CLIENT", "BAD"},
+           {"CLIENT", "ID", "x"},
+           {"CLIENT", "SETNAME", "a b"},
+           {"CLIENT", "SETNAME", "good-name"},
+           {"CLIENT", "GETNAME"},
+           {"CLIENT", "NO-EVICT", "bad"},
+           {"CLIENT", "NO-EVICT", "on"},
+           {"CLIENT", "GETREDIR"},
+           {"SELECT", "01"},
+           {"SELECT", "+1"},
+           {"SELECT", "2147483648"},
+           {"FUNCTION", "STATS"},
+           {"FUNCTION", "KILL"},
+           {"FUNCTION", "LOAD"},
+           {"FUNCTION", "DELETE", "lib"},
+           {"FUNCTION", "STATS", "x"},
+           {"OBJECT", "ENCODING", "lst"},
+           {"OBJECT", "ENCODING", "long"},
+           {"OBJECT", "ENCODING", "k"},
+           // A transaction with a command Redis rejects when queueing it aborts at EXEC.
+           {"MULTI"},
+           {"GET", "k"},
+           {"SET", "a", "b"},
+           {"EXEC"},
+           {"MULTI"},
+           {"NOSUCH"},
+           {"EXEC"},
+           {"MULTI"},
+           {"GET"},
+           {"DISCARD"},
+           {"MULTI"},
+           {"WATCH", "k"},
+           {"GET", "k"},
+           {"EXEC"},
+           {"WATCH", "k"},
+           {"UNWATCH"},
+           {"WATCH", "k", "h"},
+           {"MULTI"},
+           {"GET", "k"},
+           {"EXEC"},
+           {"EXEC"},
        }) {
-    EXPECT_EQ(Describe(ours.CommandRaw(cmd)), Describe(real.CommandRaw(cmd))) << cmd[0];
+    EXPECT_EQ(Describe(ours.CommandRaw(cmd)), Describe(real.CommandRaw(cmd)))
+        << Describe(cmd[0]) << " " << (cmd.size() > 1 ? Describe(cmd[1]) : "");
   }
+  // Redis's texts for malformed requests (each closes the connection).
+  for (std::string wire : {"*x\r\n", "*1\r\n$600000000\r\n"}) {
+    RespClient o = redlink_.ReadClient("ep");
+    RespClient r = replica.Client();
+    ASSERT_TRUE(o.SendRaw(wire));
+    ASSERT_TRUE(r.SendRaw(wire));
+    EXPECT_EQ(Describe(o.ReadReplyRaw()), Describe(r.ReadReplyRaw())) << Describe(wire);
+  }
+}
+
+TEST_F(RespEndpointTest, WatchAbortsWhenTheMasterWrites) {
+  RespClient c = redlink_.ReadClient("ep");
+  EXPECT_EQ(c.CommandRaw({"WATCH", "k"}), "+OK\r\n");
+  EXPECT_EQ(c.CommandRaw({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(c.CommandRaw({"GET", "k"}), "+QUEUED\r\n");
+  EXPECT_EQ(c.CommandRaw({"EXEC"}), "*1\r\n$1\r\nv\r\n");  // nothing changed
+  EXPECT_EQ(c.CommandRaw({"WATCH", "k"}), "+OK\r\n");
+  ASSERT_EQ(master_.Cmd({"SET", "k", "v2"}), "OK");
+  ASSERT_TRUE(WaitFor([&] { return c.CommandRaw({"GET", "k"}) == "$2\r\nv2\r\n"; }));
+  EXPECT_EQ(c.CommandRaw({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(c.CommandRaw({"GET", "k"}), "+QUEUED\r\n");
+  EXPECT_EQ(c.CommandRaw({"EXEC"}), "*-1\r\n");  // the watched key changed: aborted
+  // The watch ended with that EXEC.
+  EXPECT_EQ(c.CommandRaw({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(c.CommandRaw({"GET", "k"}), "+QUEUED\r\n");
+  EXPECT_EQ(c.CommandRaw({"EXEC"}), "*1\r\n$2\r\nv2\r\n");
+}
+
+TEST_F(RespEndpointTest, ScanWithAHugeCountReturnsEverything) {
+  RespClient c = redlink_.ReadClient("ep");
+  std::string reply = c.CommandRaw({"SCAN", "0", "COUNT", "9223372036854775807"});
+  EXPECT_EQ(reply.substr(0, 13), "*2\r\n$1\r\n0\r\n*2") << Describe(reply);
+}
+
+TEST_F(RespEndpointTest, ClientReplyOffSkipOn) {
+  RespClient c = redlink_.ReadClient("ep");
+  ASSERT_TRUE(c.SendRaw("CLIENT REPLY OFF\r\nGET k\r\nCLIENT REPLY ON\r\n"));
+  EXPECT_EQ(c.ReadReplyRaw(), "+OK\r\n");
+  ASSERT_TRUE(c.SendRaw("CLIENT REPLY SKIP\r\nGET k\r\nGET h\r\n"));
+  EXPECT_EQ(c.ReadReplyRaw(),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+}
+
+TEST_F(RespEndpointTest, FunctionDumpRestoresOnARealServer) {
+  std::string code = "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)";
+  ASSERT_EQ(master_.Cmd({"FUNCTION", "LOAD", code}), "mylib");
+  RespClient c = redlink_.ReadClient("ep");
+  ASSERT_TRUE(WaitFor([&] {
+    return c.Command({"FUNCTION", "STATS"}).find("libraries_count,1") != std::string::npos;
+  })) << c.Command({"FUNCTION", "STATS"});
+  std::string dump = c.Command({"FUNCTION", "DUMP"});
+  RedisServer fresh;
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh.Cmd({"FUNCTION", "RESTORE", dump}), "OK");
+  EXPECT_EQ(fresh.Cmd({"FCALL", "f1", "0"}), "1");
 }
 
 TEST_F(RespEndpointTest, InfoAndRoleAsAReplica) {

@@ -10,8 +10,8 @@
 #include <random>
 #include <set>
 
-#include "engine/common/strings.h"
 #include "engine/common/glob.h"
+#include "engine/common/strings.h"
 #include "engine/keyspace/values.h"
 #include "tests/engine/keyspace/ks_test_util.h"
 
@@ -335,7 +335,7 @@ TEST(KeyspaceAccounting, DatasetBytesTracksEveryChange) {
   EXPECT_EQ(ks.DatasetBytes(), recount());
   KeyEntry* h = NewHash("h");
   ks.Add(0, h);
-  for (int i = 0; i < 300; ++i) ks.Edit(h, [&] { hash::Set(h, StrCat("f", i), "v"); });
+  for (int i = 0; i < 600; ++i) ks.Edit(h, [&] { hash::Set(h, StrCat("f", i), "v"); });
   EXPECT_EQ(obj::Enc(h), Encoding::kHashtable);
   EXPECT_EQ(ks.DatasetBytes(), recount());
   for (int i = 0; i < 100; ++i) {

@@ -247,7 +247,7 @@ std::string KeyspaceRunner::operator()(const Args& args) {
   std::vector<std::string_view> views(args.begin(), args.end());
   std::string out;
   engine::ReplyWriter w(&out, 2);
-  engine::CommandContext cc{db, 2, now_ms != 0 ? now_ms : WallMs(), 10};
+  engine::CommandContext cc{db, 2, now_ms != 0 ? now_ms : WallMs(), rdb_version};
   if (engine::ExecuteReadCommand(*ks_, cc, views, w) == engine::CommandOutcome::kUnknown) {
     return "-ERR unknown command\r\n";
   }

@@ -71,6 +71,8 @@ class KeyspaceRunner {
   int db = 0;
   // Clock for reads (hides expired keys like a replica's clients); 0 = wall clock.
   int64_t now_ms = 0;
+  // The master's RDB version as the read endpoint sees it (DUMP, OBJECT ENCODING's names).
+  int rdb_version = 10;
 
  private:
   engine::Keyspace* ks_;
