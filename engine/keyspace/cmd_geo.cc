@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/pqsort.h"
 #include "engine/common/strings.h"
 #include "engine/encoding/listpack.h"
 #include "engine/keyspace/cmd_common.h"
@@ -559,10 +560,18 @@ void GeoSearchGeneric(Ctx& c, size_t src, int flags) {
                         ? points.size()
                         : static_cast<size_t>(count);
   if (sort != 0) {
+    // sort_gp_asc / sort_gp_desc; all matches: qsort (glibc's is a stable merge sort); fewer:
+    // Redis's pqsort, which orders equal distances its own way.
     auto cmp = [&](const Point& a, const Point& b) {
-      return sort == 1 ? a.dist < b.dist : a.dist > b.dist;
+      int r = a.dist == b.dist ? 0 : (a.dist > b.dist ? 1 : -1);
+      return sort == 1 ? r : -r;
     };
-    std::stable_sort(points.begin(), points.end(), cmp);
+    if (returned == points.size()) {
+      std::stable_sort(points.begin(), points.end(),
+                       [&](const Point& a, const Point& b) { return cmp(a, b) < 0; });
+    } else {
+      PartialQuicksort(points, 0, static_cast<ptrdiff_t>(returned) - 1, cmp);
+    }
   }
   size_t opts = (withdist ? 1 : 0) + (withcoord ? 1 : 0) + (withhash ? 1 : 0);
   c.w.ArrayHeader(returned);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/common/glob.h"
+#include "engine/common/pqsort.h"
 #include "engine/common/strings.h"
 #include "engine/encoding/hyperloglog.h"
 #include "engine/keyspace/cmd_common.h"
@@ -431,9 +432,15 @@ void SortRoCmd(Ctx& c) {
       } else {
         r = CStrCmp(*a.obj, *b.obj);
       }
-      return desc ? r > 0 : r < 0;
+      return desc ? -r : r;
     };
-    std::stable_sort(items.begin(), items.end(), cmp);
+    // BY with a LIMIT window: Redis's pqsort; otherwise qsort (glibc's: a stable merge sort).
+    if (bypattern && (start != 0 || end != vectorlen - 1)) {
+      PartialQuicksort(items, start, end, cmp);
+    } else {
+      std::stable_sort(items.begin(), items.end(),
+                       [&](const Item& a, const Item& b) { return cmp(a, b) < 0; });
+    }
     std::vector<std::string> sorted;
     sorted.reserve(items.size());
     for (Item& it : items) sorted.push_back(std::move(*it.obj));

@@ -463,8 +463,6 @@ std::string ScoreToListpackString(double value) {
     len = snprintf(buf, sizeof(buf), "nan");
   } else if (std::isinf(value)) {
     len = snprintf(buf, sizeof(buf), value < 0 ? "-inf" : "inf");
-  } else if (value == 0) {
-    len = snprintf(buf, sizeof(buf), std::signbit(value) ? "-0" : "0");
   } else if (value >= static_cast<double>(-INT64_MAX / 2) &&
              value <= static_cast<double>(INT64_MAX / 2) &&
              static_cast<double>(static_cast<int64_t>(value)) == value) {

@@ -141,7 +141,8 @@ std::pair<Encoding, void*> NewFor(uint64_t expected, size_t max_len);
 bool Set(KeyEntry* e, std::string_view member, double score);
 bool Remove(KeyEntry* e, std::string_view member);
 void ConvertToSkiplist(KeyEntry* e);
-// Formats a score for a listpack entry as Redis does (d2string/"%.17g").
+// Formats a score for a listpack entry as zzlInsertAt does: an integral value (-0 included, so
+// its sign is lost, as in Redis) as an integer, else d2string's "%.17g".
 std::string ScoreToListpackString(double score);
 
 }  // namespace zset

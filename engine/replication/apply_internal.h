@@ -275,6 +275,7 @@ REDLINK_APPLY(XautoclaimCmd);
 // Functions and pub/sub (apply_misc.cc)
 REDLINK_APPLY(FunctionCmd);
 REDLINK_APPLY(PublishCmd);
+REDLINK_APPLY(ScriptCmd);
 #undef REDLINK_APPLY
 
 }  // namespace redlink::engine::apply

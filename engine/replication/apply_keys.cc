@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/pqsort.h"
 #include "engine/common/strings.h"
 #include "engine/keyspace/sort_pattern.h"
 #include "engine/protocol/resp_parser.h"
@@ -490,9 +491,16 @@ absl::Status SortCmd(Call& c) {
       } else {
         r = BinaryCmp(elems[a.index], elems[b.index]);
       }
-      return desc ? r > 0 : r < 0;
+      return desc ? -r : r;
     };
-    std::stable_sort(items.begin(), items.end(), cmp);
+    // sortCommandGeneric: BY with a LIMIT window uses Redis's pqsort, otherwise qsort (glibc's
+    // is a stable merge sort).
+    if (has_by && (start != 0 || end != vectorlen - 1)) {
+      PartialQuicksort(items, start, end, cmp);
+    } else {
+      std::stable_sort(items.begin(), items.end(),
+                       [&](const Item& a, const Item& b) { return cmp(a, b) < 0; });
+    }
     std::vector<std::string> sorted;
     sorted.reserve(items.size());
     for (const Item& it : items) sorted.push_back(std::move(elems[it.index]));

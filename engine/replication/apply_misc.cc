@@ -229,6 +229,15 @@ absl::Status FunctionCmd(Call& c) {
   return Err(StrCat("ERR unknown subcommand '", sub, "'. Try FUNCTION HELP."));
 }
 
+// SCRIPT LOAD / FLUSH (Redis 6.2 and older propagate them): the script cache is not data, and
+// the read endpoint runs no scripts, so they change nothing here. Other subcommands never come
+// from a master.
+absl::Status ScriptCmd(Call& c) {
+  std::string_view sub = c[1];
+  if (EqCase(sub, "load") || EqCase(sub, "flush")) return absl::OkStatus();
+  return Err(StrCat("ERR unknown subcommand '", sub, "'. Try SCRIPT HELP."));
+}
+
 // PUBLISH / SPUBLISH channel message: delivered to this link's subscribers; no data changes.
 absl::Status PublishCmd(Call& c) {
   if (c.ctx.pubsub != nullptr) c.ctx.pubsub->Publish(c[1], c[2]);

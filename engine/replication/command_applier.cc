@@ -143,6 +143,7 @@ constexpr CommandSpec kCommands[] = {
     {"xautoclaim", XautoclaimCmd, -6},
     // Functions and pub/sub.
     {"function", FunctionCmd, -2},
+    {"script", ScriptCmd, -2},
     {"publish", PublishCmd, 3},
     {"spublish", PublishCmd, 3},
 };
