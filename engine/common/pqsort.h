@@ -97,4 +97,16 @@ void PartialQuicksort(std::vector<T>& v, ptrdiff_t lrange, ptrdiff_t rrange, con
   pqsort_internal::Sort(v, 0, static_cast<ptrdiff_t>(v.size()), cmp, lrange, rrange);
 }
 
+// Sorts as Redis does where it picks between qsort and pqsort: the whole of `v` stably (glibc's
+// qsort is a merge sort), or, if `partial`, only the window [lrange, rrange] with pqsort.
+template <typename T, typename Cmp>
+void RedisSort(std::vector<T>& v, bool partial, ptrdiff_t lrange, ptrdiff_t rrange,
+               const Cmp& cmp) {
+  if (partial) {
+    PartialQuicksort(v, lrange, rrange, cmp);
+  } else {
+    std::stable_sort(v.begin(), v.end(), [&](const T& a, const T& b) { return cmp(a, b) < 0; });
+  }
+}
+
 }  // namespace redlink

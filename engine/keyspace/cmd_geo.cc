@@ -566,12 +566,7 @@ void GeoSearchGeneric(Ctx& c, size_t src, int flags) {
       int r = a.dist == b.dist ? 0 : (a.dist > b.dist ? 1 : -1);
       return sort == 1 ? r : -r;
     };
-    if (returned == points.size()) {
-      std::stable_sort(points.begin(), points.end(),
-                       [&](const Point& a, const Point& b) { return cmp(a, b) < 0; });
-    } else {
-      PartialQuicksort(points, 0, static_cast<ptrdiff_t>(returned) - 1, cmp);
-    }
+    RedisSort(points, returned != points.size(), 0, static_cast<ptrdiff_t>(returned) - 1, cmp);
   }
   size_t opts = (withdist ? 1 : 0) + (withcoord ? 1 : 0) + (withhash ? 1 : 0);
   c.w.ArrayHeader(returned);

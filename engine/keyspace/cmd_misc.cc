@@ -434,13 +434,8 @@ void SortRoCmd(Ctx& c) {
       }
       return desc ? -r : r;
     };
-    // BY with a LIMIT window: Redis's pqsort; otherwise qsort (glibc's: a stable merge sort).
-    if (bypattern && (start != 0 || end != vectorlen - 1)) {
-      PartialQuicksort(items, start, end, cmp);
-    } else {
-      std::stable_sort(items.begin(), items.end(),
-                       [&](const Item& a, const Item& b) { return cmp(a, b) < 0; });
-    }
+    // BY with a LIMIT window: pqsort, anything else qsort (as sortCommandGeneric).
+    RedisSort(items, bypattern && (start != 0 || end != vectorlen - 1), start, end, cmp);
     std::vector<std::string> sorted;
     sorted.reserve(items.size());
     for (Item& it : items) sorted.push_back(std::move(*it.obj));

@@ -493,14 +493,8 @@ absl::Status SortCmd(Call& c) {
       }
       return desc ? -r : r;
     };
-    // sortCommandGeneric: BY with a LIMIT window uses Redis's pqsort, otherwise qsort (glibc's
-    // is a stable merge sort).
-    if (has_by && (start != 0 || end != vectorlen - 1)) {
-      PartialQuicksort(items, start, end, cmp);
-    } else {
-      std::stable_sort(items.begin(), items.end(),
-                       [&](const Item& a, const Item& b) { return cmp(a, b) < 0; });
-    }
+    // sortCommandGeneric: BY with a LIMIT window uses pqsort, anything else qsort.
+    RedisSort(items, has_by && (start != 0 || end != vectorlen - 1), start, end, cmp);
     std::vector<std::string> sorted;
     sorted.reserve(items.size());
     for (const Item& it : items) sorted.push_back(std::move(elems[it.index]));
