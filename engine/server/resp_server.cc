@@ -1269,6 +1269,7 @@ void RespServer::Client::Info(std::span<const std::string_view> args, ReplicaLin
               "\r\nrepl_backlog_active:0\r\nrepl_backlog_size:0\r\n"
               "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n\r\n");
   }
+  if (want("cluster")) out.append("# Cluster\r\ncluster_enabled:0\r\n\r\n");
   if (want("keyspace")) {
     out.append("# Keyspace\r\n");
     Keyspace& ks = link->keyspace();

@@ -138,6 +138,7 @@ TEST_F(RespEndpointTest, ErrorsMatchARealReplica) {
            {"OBJECT", "ENCODING", "lst"},
            {"OBJECT", "ENCODING", "long"},
            {"OBJECT", "ENCODING", "k"},
+           {"INFO", "cluster"},
            // A transaction with a command Redis rejects when queueing it aborts at EXEC.
            {"MULTI"},
            {"GET", "k"},
