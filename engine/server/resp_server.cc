@@ -949,7 +949,9 @@ bool RespServer::Client::CheckCommand(std::span<const std::string_view> args,
     if (it != table->end() && !t.containers.contains(cmd)) {
       return ArityOk(it->second, args.size()) || arity_error(cmd);
     }
-    if (args.size() < 2) return arity_error(cmd);
+    if (args.size() < 2) {  // the container alone: COMMAND may be, CLIENT and XGROUP may not
+      return (it != table->end() && ArityOk(it->second, args.size())) || arity_error(cmd);
+    }
     std::string full = StrCat(cmd, "|", Lower(args[1]));
     auto sub = table->find(full);
     if (sub == table->end()) {

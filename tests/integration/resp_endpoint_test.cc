@@ -193,6 +193,18 @@ TEST_F(RespEndpointTest, WatchAbortsWhenTheMasterWrites) {
   EXPECT_EQ(c.CommandRaw({"EXEC"}), "*1\r\n$2\r\nv2\r\n");
 }
 
+TEST_F(RespEndpointTest, CommandAloneAndItsSubcommands) {
+  RespClient c = redlink_.ReadClient("ep");
+  EXPECT_EQ(c.CommandRaw({"COMMAND"}).substr(0, 1), "*");  // redis-cli 6 asks it at start
+  std::string count = c.CommandRaw({"COMMAND", "COUNT"});
+  EXPECT_EQ(count.substr(0, 1), ":") << Describe(count);
+  EXPECT_GT(std::stoi(count.substr(1)), 100) << Describe(count);
+  std::string list = c.CommandRaw({"COMMAND", "LIST"});
+  EXPECT_NE(list.find("$3\r\nget\r\n"), std::string::npos) << Describe(list);
+  EXPECT_NE(list.find("$5\r\nhello\r\n"), std::string::npos) << Describe(list);
+  EXPECT_EQ(c.CommandRaw({"XGROUP"}), "-ERR wrong number of arguments for 'xgroup' command\r\n");
+}
+
 TEST_F(RespEndpointTest, ScanWithAHugeCountReturnsEverything) {
   RespClient c = redlink_.ReadClient("ep");
   std::string reply = c.CommandRaw({"SCAN", "0", "COUNT", "9223372036854775807"});
