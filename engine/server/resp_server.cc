@@ -334,7 +334,7 @@ class RespServer::Client : public IoHandler {
   void Reject(std::string_view error);  // rejectCommand: inside MULTI, EXEC will abort
   void ClientCmd(std::span<const std::string_view> args, const std::string& sub);
   void CommandCmd(std::span<const std::string_view> args, const std::string& sub);
-  void Watch(ReplicaLink* link, std::span<const std::string_view> keys);
+  void Watch(ReplicaLink* link);  // the whole dataset: see watching_
   void Unwatch() { watching_ = false; }
   bool WatchedKeysTouched();
   std::string ClientInfoLine() const;
@@ -679,8 +679,8 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     return true;
   }
   if (subscriptions() > 0 && ctx_.protocol == 2 && cmd != "subscribe" && cmd != "unsubscribe" &&
-      cmd != "psubscribe" && cmd != "punsubscribe" && cmd != "ping" && cmd != "ssubscribe" &&
-      cmd != "sunsubscribe" && cmd != "quit" && cmd != "reset") {
+      cmd != "psubscribe" && cmd != "punsubscribe" && cmd != "ping" && cmd != "quit" &&
+      cmd != "reset") {
     Reject(StrCat("ERR Can't execute '", fullname,
                   "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
                   "this context"));
@@ -861,7 +861,7 @@ bool RespServer::Client::Execute(std::span<const std::string_view> args) {
     if (in_multi_) {
       reply_.Error("ERR WATCH inside MULTI is not allowed");
     } else {
-      Watch(link, args.subspan(1));
+      Watch(link);
       reply_.Ok();
     }
     return true;
@@ -986,8 +986,7 @@ void RespServer::Client::Reject(std::string_view error) {
   if (in_multi_) multi_error_ = true;
 }
 
-void RespServer::Client::Watch(ReplicaLink* link, std::span<const std::string_view> keys) {
-  (void)keys;             // conservative: the whole dataset is watched
+void RespServer::Client::Watch(ReplicaLink* link) {
   if (watching_) return;  // the first WATCH's view is the one EXEC compares with
   watching_ = true;
   watch_uid_ = link->keyspace().uid();
